@@ -1,0 +1,10 @@
+import { configFromProcessEnv } from "../process-config.js";
+import { terminalIO } from "./io.js";
+import { runCli } from "./run.js";
+
+/** `npm run manage -- <command>`: the same environment as `npm start`. */
+const code = await runCli(process.argv.slice(2), {
+  io: terminalIO(process.stdin, process.stdout, process.stderr),
+  loadConfig: () => configFromProcessEnv(() => {}),
+});
+process.exit(code);

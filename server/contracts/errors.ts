@@ -1,0 +1,50 @@
+/**
+ * Machine-readable error codes shared by the server and the SDK. Every error a
+ * client can receive carries one of these, on REST (where the Django wire format
+ * shows it) and always on tRPC (`error.data.appCode`).
+ */
+export const errorStatus = {
+  /** Field errors; `fieldErrors` maps each field (or `non_field_errors`) to its messages. */
+  validation_failed: 400,
+  /** The body could not be parsed. */
+  parse_error: 400,
+  /** A request that cannot be served as sent (the seed service's `{message}` errors). */
+  invalid_request: 400,
+  /** OTP login: wrong username or password, or an inactive account (deliberately indistinguishable). */
+  invalid_credentials: 400,
+  /** OTP login: the code is wrong, expired, used, superseded or dead after too many tries. */
+  otp_invalid: 400,
+  /** No credentials were sent to a protected endpoint. */
+  not_authenticated: 401,
+  /** Wrong username or password, or an inactive account: deliberately indistinguishable. */
+  authentication_failed: 401,
+  /** `Authorization: Bearer` followed by zero or several values. */
+  bad_authorization_header: 401,
+  /** The token is malformed, expired, revoked, of the wrong type or badly signed: refresh or log in again. */
+  token_not_valid: 401,
+  /** The token's user no longer exists. */
+  user_not_found: 401,
+  /** The token's user is deactivated. */
+  user_inactive: 401,
+  permission_denied: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  /** Too many attempts; `retryAfter` says when to try again (seconds). */
+  throttled: 429,
+  internal_error: 500,
+  /** A dependency (the database) is unavailable; retry later. */
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export type FieldErrors = Record<string, string[]>;
+
+/** What tRPC clients find in `error.data` besides tRPC's own fields. */
+export interface AppErrorData {
+  appCode: ErrorCode;
+  fieldErrors?: FieldErrors;
+  retryAfter?: number;
+}

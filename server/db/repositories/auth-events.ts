@@ -1,0 +1,104 @@
+import { sql } from "kysely";
+import type { Executor } from "../connect.js";
+
+export const AUTH_EVENTS = [
+  "login_succeeded",
+  "login_failed",
+  "lockout",
+  "otp_sent",
+  "otp_failed",
+  "otp_succeeded",
+  "token_refreshed",
+  "refresh_reuse_detected",
+  "logout",
+  "session_revoked",
+  "logout_everywhere",
+  "password_changed",
+  "password_rehashed",
+  "password_reset_requested",
+  "password_reset",
+  "user_deactivated",
+  "user_activated",
+  "user_deleted",
+] as const;
+export type AuthEventName = (typeof AUTH_EVENTS)[number];
+
+export interface AuthEventInput {
+  event: AuthEventName;
+  userId?: number | undefined;
+  /** As presented, for failures that name no known user; never a password. */
+  username?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  detail?: Record<string, unknown>;
+}
+
+export async function recordEvent(db: Executor, input: AuthEventInput): Promise<void> {
+  await db
+    .insertInto("auth_events")
+    .values({
+      event: input.event,
+      user_id: input.userId ?? null,
+      username: input.username?.slice(0, 150) ?? null,
+      ip: input.ip?.slice(0, 64) ?? null,
+      user_agent: input.userAgent?.slice(0, 512) ?? null,
+      detail: input.detail ? JSON.stringify(input.detail) : null,
+    })
+    .execute();
+}
+
+export interface AuthEventRow {
+  id: number;
+  occurredAt: Date;
+  event: string;
+  userId: number | null;
+  username: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: unknown;
+}
+
+export async function listEvents(
+  db: Executor,
+  filter: { userId?: number; event?: string; since?: Date; limit: number },
+): Promise<AuthEventRow[]> {
+  let query = db
+    .selectFrom("auth_events")
+    .select(["id", "occurred_at", "event", "user_id", "username", "ip", "user_agent", "detail"])
+    .orderBy("id", "desc")
+    .limit(filter.limit);
+  if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
+  if (filter.event !== undefined) query = query.where("event", "=", filter.event);
+  if (filter.since !== undefined) query = query.where("occurred_at", ">=", filter.since);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    id: row.id,
+    occurredAt: row.occurred_at,
+    event: row.event,
+    userId: row.user_id,
+    username: row.username,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    detail: typeof row.detail === "string" ? JSON.parse(row.detail) : row.detail,
+  }));
+}
+
+export async function deleteEventsBefore(db: Executor, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("auth_events")
+    .where("id", "in", db.selectFrom("auth_events").select("id").where("occurred_at", "<", before).limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export const countEventsSince = async (db: Executor, event: AuthEventName, since: Date) =>
+  Number(
+    (
+      await db
+        .selectFrom("auth_events")
+        .select(sql<number>`count(*)`.as("n"))
+        .where("event", "=", event)
+        .where("occurred_at", ">=", since)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );

@@ -1,0 +1,157 @@
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
+import type { Task, TaskOrdering } from "../../contracts/task.js";
+import type { Executor } from "../connect.js";
+import type { Database } from "../schema.js";
+
+/**
+ * Every statement here is scoped to one owner inside the SQL itself: rows of
+ * other users are never fetched, so there is nothing to check afterwards.
+ */
+export interface TaskFilters {
+  isCompleted?: boolean | undefined;
+  search?: string | undefined;
+}
+
+export interface TaskChanges {
+  title?: string | undefined;
+  description?: string | undefined;
+  isCompleted?: boolean | undefined;
+}
+
+const returned = (eb: ExpressionBuilder<Database, "tasks">) =>
+  [
+    "tasks.id",
+    "tasks.title",
+    "tasks.description",
+    "tasks.is_completed",
+    "tasks.owner_id",
+    // DRF renders microseconds and a `Z`; JavaScript dates would lose the microseconds.
+    eb
+      .fn<string>("to_char", [sql`tasks.created_at at time zone 'UTC'`, sql.lit('YYYY-MM-DD"T"HH24:MI:SS.US"Z"')])
+      .as("created_at"),
+  ] as const;
+
+interface TaskRow {
+  id: number;
+  title: string;
+  description: string;
+  is_completed: boolean;
+  owner_id: number;
+  created_at: string;
+}
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    is_completed: row.is_completed,
+    // Python's isoformat() leaves out a zero fraction.
+    created_at: row.created_at.replace(".000000Z", "Z"),
+    owner: row.owner_id,
+  };
+}
+
+const ORDER_COLUMNS: Record<TaskOrdering, ["created_at" | "title", "asc" | "desc"]> = {
+  created_at: ["created_at", "asc"],
+  "-created_at": ["created_at", "desc"],
+  title: ["title", "asc"],
+  "-title": ["title", "desc"],
+};
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+function scoped(db: Executor, ownerId: number, filters: TaskFilters) {
+  let query = db.selectFrom("tasks").where("tasks.owner_id", "=", ownerId);
+  if (filters.isCompleted !== undefined) query = query.where("tasks.is_completed", "=", filters.isCompleted);
+  if (filters.search) query = query.where("tasks.title", "ilike", `%${escapeLike(filters.search)}%`);
+  return query;
+}
+
+function ordered<O>(query: SelectQueryBuilder<Database, "tasks", O>, ordering: readonly TaskOrdering[]) {
+  for (const field of ordering) {
+    const [column, direction] = ORDER_COLUMNS[field];
+    query = query.orderBy(`tasks.${column}`, direction);
+  }
+  // The id breaks ties, so pages never overlap or skip rows.
+  const first = ordering[0];
+  return query.orderBy("tasks.id", first && ORDER_COLUMNS[first][1] === "desc" ? "desc" : "asc");
+}
+
+export async function listTasks(
+  db: Executor,
+  ownerId: number,
+  filters: TaskFilters,
+  ordering: readonly TaskOrdering[],
+): Promise<Task[]> {
+  const rows = await ordered(scoped(db, ownerId, filters).select(returned), ordering).execute();
+  return rows.map(toTask);
+}
+
+/** One page and the total count, in one query while the page is not past the end. */
+export async function pageTasks(
+  db: Executor,
+  ownerId: number,
+  filters: TaskFilters,
+  ordering: readonly TaskOrdering[],
+  limit: number,
+  offset: number,
+): Promise<{ count: number; results: Task[] }> {
+  const rows = await ordered(
+    scoped(db, ownerId, filters).select((eb) => [...returned(eb), sql<number>`count(*) over ()`.as("total")]),
+    ordering,
+  )
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  if (rows.length > 0) return { count: Number(rows[0]?.total), results: rows.map(toTask) };
+  const { total } = await scoped(db, ownerId, filters)
+    .select((eb) => eb.fn.countAll<number>().as("total"))
+    .executeTakeFirstOrThrow();
+  return { count: Number(total), results: [] };
+}
+
+export async function findTask(db: Executor, ownerId: number, id: number): Promise<Task | undefined> {
+  const row = await scoped(db, ownerId, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
+  return row && toTask(row);
+}
+
+export async function insertTask(
+  db: Executor,
+  ownerId: number,
+  task: { title: string; description: string; isCompleted: boolean },
+): Promise<Task> {
+  const row = await db
+    .insertInto("tasks")
+    .values({ owner_id: ownerId, title: task.title, description: task.description, is_completed: task.isCompleted })
+    .returning(returned)
+    .executeTakeFirstOrThrow();
+  return toTask(row);
+}
+
+/** Changes the caller's task in one statement; undefined when there is none with that id. */
+export async function updateTask(
+  db: Executor,
+  ownerId: number,
+  id: number,
+  changes: TaskChanges,
+): Promise<Task | undefined> {
+  const row = await db
+    .updateTable("tasks")
+    .set({
+      ...(changes.title !== undefined ? { title: changes.title } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.isCompleted !== undefined ? { is_completed: changes.isCompleted } : {}),
+      updated_at: sql`now()`,
+    })
+    .where("tasks.id", "=", id)
+    .where("tasks.owner_id", "=", ownerId)
+    .returning(returned)
+    .executeTakeFirst();
+  return row && toTask(row);
+}
+
+export async function deleteTask(db: Executor, ownerId: number, id: number): Promise<boolean> {
+  const result = await db.deleteFrom("tasks").where("id", "=", id).where("owner_id", "=", ownerId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

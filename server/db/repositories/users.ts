@@ -1,0 +1,146 @@
+import { type Insertable, type Selectable, sql } from "kysely";
+import type { Executor } from "../connect.js";
+import type { UsersTable } from "../schema.js";
+
+export interface User {
+  id: number;
+  username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  passwordHash: string;
+  isActive: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  dateJoined: Date;
+  lastLogin: Date | null;
+  /** Access tokens issued before this are refused (password change, deactivation, log out everywhere). */
+  tokensValidAfter: Date | null;
+}
+
+const columns = [
+  "id",
+  "username",
+  "email",
+  "first_name",
+  "last_name",
+  "password_hash",
+  "is_active",
+  "is_staff",
+  "is_superuser",
+  "date_joined",
+  "last_login",
+  "tokens_valid_after",
+] as const;
+
+export function toUser(row: Pick<Selectable<UsersTable>, (typeof columns)[number]>): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    passwordHash: row.password_hash,
+    isActive: row.is_active,
+    isStaff: row.is_staff,
+    isSuperuser: row.is_superuser,
+    dateJoined: row.date_joined,
+    lastLogin: row.last_login,
+    tokensValidAfter: row.tokens_valid_after,
+  };
+}
+
+export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
+  const row = await db.selectFrom("users").select(columns).where("id", "=", id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUserByUsername(db: Executor, username: string): Promise<User | undefined> {
+  const row = await db.selectFrom("users").select(columns).where("username", "=", username).executeTakeFirst();
+  return row && toUser(row);
+}
+
+/** Which of a username and an email (ignoring case) are already taken; undefined ones are not looked up. */
+export async function findTaken(db: Executor, username: string | undefined, email: string | undefined) {
+  if (username === undefined && email === undefined) return { username: false, email: false };
+  const rows = await db
+    .selectFrom("users")
+    .select(["username", "email"])
+    .where((eb) =>
+      eb.or([
+        ...(username !== undefined ? [eb("username", "=", username)] : []),
+        // `email <> ''` lets PostgreSQL use the partial unique index.
+        ...(email !== undefined
+          ? [eb.and([eb(sql`lower(email)`, "=", email.toLowerCase()), eb("email", "<>", "")])]
+          : []),
+      ]),
+    )
+    .execute();
+  return {
+    username: username !== undefined && rows.some((row) => row.username === username),
+    email: email !== undefined && rows.some((row) => row.email.toLowerCase() === email.toLowerCase()),
+  };
+}
+
+export type NewUser = Pick<
+  Insertable<UsersTable>,
+  "username" | "email" | "first_name" | "last_name" | "password_hash"
+> &
+  Partial<Pick<Insertable<UsersTable>, "is_staff" | "is_superuser" | "is_active">>;
+
+/** Throws the database's unique violation (`users_username_key` or `users_email_key`) for the caller to map. */
+export async function insertUser(db: Executor, user: NewUser): Promise<User> {
+  const row = await db.insertInto("users").values(user).returning(columns).executeTakeFirstOrThrow();
+  return toUser(row);
+}
+
+export async function setPasswordHash(db: Executor, id: number, passwordHash: string): Promise<void> {
+  await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", id).execute();
+}
+
+/** Replaces a hash only if it is still the one that was verified: a concurrent password change wins. */
+export async function upgradePasswordHash(db: Executor, id: number, from: string, to: string): Promise<boolean> {
+  const result = await db
+    .updateTable("users")
+    .set({ password_hash: to })
+    .where("id", "=", id)
+    .where("password_hash", "=", from)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function touchLastLogin(db: Executor, id: number): Promise<void> {
+  await db.updateTable("users").set({ last_login: sql`now()` }).where("id", "=", id).execute();
+}
+
+/** Activates or deactivates; deactivation also refuses every access token issued so far. Answers the user's id. */
+export async function setActive(db: Executor, username: string, isActive: boolean): Promise<number | undefined> {
+  const row = await db
+    .updateTable("users")
+    .set(isActive ? { is_active: true } : { is_active: false, tokens_valid_after: sql`now()` })
+    .where("username", "=", username)
+    .returning("id")
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** Refuses every access token of the user issued before now. */
+export async function invalidateAccessTokens(db: Executor, id: number): Promise<void> {
+  await db.updateTable("users").set({ tokens_valid_after: sql`now()` }).where("id", "=", id).execute();
+}
+
+export async function deleteUserByUsername(db: Executor, username: string): Promise<number | undefined> {
+  const row = await db.deleteFrom("users").where("username", "=", username).returning("id").executeTakeFirst();
+  return row?.id;
+}
+
+/** The account an email belongs to (ignoring case; unique by index). */
+export async function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .select(columns)
+    .where(sql`lower(email)`, "=", email.toLowerCase())
+    .where("email", "<>", "")
+    .executeTakeFirst();
+  return row && toUser(row);
+}

@@ -1,0 +1,119 @@
+// Generated from the migrated schema by `npm run db:types`. Do not edit.
+import type { Generated } from "kysely";
+
+export interface AuthEventsTable {
+  id: Generated<number>;
+  occurred_at: Generated<Date>;
+  event: string;
+  user_id: number | null;
+  username: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: unknown | null;
+}
+
+export interface DjangoImportsTable {
+  id: Generated<number>;
+  source: string;
+  started_at: Date;
+  finished_at: Generated<Date>;
+  summary: unknown;
+}
+
+export interface OtpCodesTable {
+  user_id: number;
+  code_hash: Uint8Array;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  failed_attempts: Generated<number>;
+}
+
+export interface OutboxMailsTable {
+  id: Generated<number>;
+  kind: string;
+  to_address: string;
+  subject: string;
+  sealed_body: Uint8Array | null;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+export interface PasswordResetTokensTable {
+  token_hash: Uint8Array;
+  user_id: number;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export interface RefreshFamiliesTable {
+  id: string;
+  user_id: number;
+  created_at: Generated<Date>;
+  last_used_at: Generated<Date>;
+  expires_at: Date;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: Date | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  jti: string;
+  user_id: number;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+  family_id: string;
+  revoke_reason: string | null;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  owner_id: number;
+  title: string;
+  description: Generated<string>;
+  is_completed: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  imported_at: Date | null;
+}
+
+export interface ThrottlesTable {
+  key: string;
+  window_started_at: Date;
+  hits: number;
+  blocked_until: Date | null;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string;
+  first_name: Generated<string>;
+  last_name: Generated<string>;
+  password_hash: string;
+  is_active: Generated<boolean>;
+  is_staff: Generated<boolean>;
+  is_superuser: Generated<boolean>;
+  date_joined: Generated<Date>;
+  last_login: Date | null;
+  tokens_valid_after: Date | null;
+  imported_at: Date | null;
+}
+
+export interface Database {
+  auth_events: AuthEventsTable;
+  django_imports: DjangoImportsTable;
+  otp_codes: OtpCodesTable;
+  outbox_mails: OutboxMailsTable;
+  password_reset_tokens: PasswordResetTokensTable;
+  refresh_families: RefreshFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  tasks: TasksTable;
+  throttles: ThrottlesTable;
+  users: UsersTable;
+}

@@ -1,0 +1,126 @@
+import type { ErrorCode, FieldErrors } from "./contracts/errors.js";
+import { errorStatus } from "./contracts/errors.js";
+
+/** One entry of simplejwt's `messages` list on token errors. */
+export interface TokenMessage {
+  token_class: string;
+  token_type: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  fields?: FieldErrors;
+  tokenMessages?: TokenMessage[];
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+/**
+ * The only error type services throw on purpose. Transports never invent their
+ * own: tRPC maps it in `trpc.ts`, REST renders it in `rest/errors.ts`, both from
+ * `code`, so the two surfaces agree on status and meaning.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly fields: FieldErrors | undefined;
+  readonly tokenMessages: TokenMessage[] | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.status = errorStatus[code];
+    this.fields = options.fields;
+    this.tokenMessages = options.tokenMessages;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+export const NON_FIELD_ERRORS = "non_field_errors";
+
+/** Wording of Django REST Framework and simplejwt, kept byte for byte for REST clients. */
+export const texts = {
+  notAuthenticated: "Authentication credentials were not provided.",
+  badAuthorizationHeader: "Authorization header must contain two space-delimited values",
+  tokenNotValidForAnyType: "Given token not valid for any token type",
+  tokenInvalidOrExpired: "Token is invalid or expired",
+  tokenBlacklisted: "Token is blacklisted",
+  tokenWrongType: "Token has wrong type",
+  tokenNoType: "Token has no type",
+  tokenNoId: "Token has no id",
+  tokenNoClaim: (claim: string) => `Token has no '${claim}' claim`,
+  tokenNoUser: "Token contained no recognizable user identification",
+  userNotFound: "User not found",
+  userInactive: "User is inactive",
+  noActiveAccount: "No active account found with the given credentials",
+  notFound: "Not found.",
+  internal: "A server error occurred.",
+  unavailable: "Service temporarily unavailable, try again later.",
+} as const;
+
+export const fieldError = (field: string, ...messages: string[]) =>
+  new AppError("validation_failed", "Invalid input.", { fields: { [field]: messages } });
+
+export const validationError = (fields: FieldErrors) => new AppError("validation_failed", "Invalid input.", { fields });
+
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
+  typeof error === "object" &&
+  error !== null &&
+  (error as { code?: unknown }).code === "23505" &&
+  (constraint === undefined || (error as { constraint?: unknown }).constraint === constraint);
+
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+]);
+
+/** PostgreSQL is down, restarting or unreachable: a 503 to retry, not a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === "string" && CONNECTION_ERRORS.has(code)) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/.test(
+      error.message,
+    )
+  );
+}
+
+/** Seconds a client is asked to wait while the database is unreachable: restarts and failovers take a few. */
+const OUTAGE_RETRY_AFTER = 5;
+
+/** Any failure as the AppError a client may see: our own, an outage (503), or a hidden 500. */
+export function fromUnknown(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError("service_unavailable", texts.unavailable, { cause: error, retryAfter: OUTAGE_RETRY_AFTER });
+  }
+  return new AppError("internal_error", texts.internal, { cause: error });
+}
+
+/** Codes counted as refused authentications in the metrics. */
+export const AUTH_FAILURES: ReadonlySet<string> = new Set([
+  "not_authenticated",
+  "authentication_failed",
+  "bad_authorization_header",
+  "token_not_valid",
+  "user_not_found",
+  "user_inactive",
+  "invalid_credentials",
+  "otp_invalid",
+  "throttled",
+]);

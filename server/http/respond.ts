@@ -1,0 +1,62 @@
+import type { ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+
+/** What Django's SecurityMiddleware and XFrameOptionsMiddleware add to every response. */
+export const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "same-origin",
+};
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  /** Already serialized; undefined sends no body. */
+  body: string | undefined;
+}
+
+export const jsonReply = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
+  status,
+  headers,
+  body: JSON.stringify(body),
+});
+
+export function send(res: ServerResponse, reply: Reply, headOnly: boolean): void {
+  const headers: Record<string, string> = { ...reply.headers };
+  headers.Vary = "Accept, Origin";
+  if (reply.body !== undefined) {
+    headers["Content-Type"] ??= "application/json";
+    headers["Content-Length"] = String(Buffer.byteLength(reply.body));
+  }
+  // The client may still be sending a body we refused to read.
+  if (reply.status === 413) headers.Connection = "close";
+  res.writeHead(reply.status, headers);
+  res.end(headOnly ? undefined : reply.body);
+}
+
+/**
+ * Requests Node's parser refuses (an unknown method, a head over 16 KiB, bad
+ * framing) still get a JSON answer with the usual headers, then the socket closes.
+ */
+export function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout"]
+        : [400, "Bad Request"];
+  const body = JSON.stringify({ detail: `${reason}.` });
+  const headers = Object.entries({
+    ...SECURITY_HEADERS,
+    "Content-Type": "application/json",
+    "Content-Length": String(Buffer.byteLength(body)),
+    Connection: "close",
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}\r\n${body}`);
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Deps } from "../deps.js";
+import { fromUnknown } from "../errors.js";
+import { createRestHandler } from "../rest/handler.js";
+import { createCorsPolicy } from "./cors.js";
+import { createDocsHandler } from "./docs.js";
+import { createOpsHandler, type Lifecycle } from "./ops.js";
+import { requestInfoReader } from "./request-info.js";
+import { answerMalformedRequest, jsonReply, SECURITY_HEADERS, send } from "./respond.js";
+import { createTrpcHandler } from "./trpc-handler.js";
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
+
+/**
+ * One node:http server: tRPC under /trpc/ (the official adapter), the
+ * Django-compatible REST bridge under /api/, the docs, and the operational
+ * endpoints. Every request gets a request id, an access-log line and a metric.
+ */
+export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: false }): Server {
+  const { config, log, metrics } = deps;
+  const cors = createCorsPolicy(config.http.corsAllowedOrigins, config.http.corsAllowCredentials);
+  const logInternal = (error: unknown, req: IncomingMessage) =>
+    log.error(
+      { err: error, method: req.method, path: pathOf(req), requestId: req.headers["x-request-id"] },
+      "request failed",
+    );
+  const readRequest = requestInfoReader(config.http.trustedProxies);
+  const rest = createRestHandler(deps, logInternal);
+  const trpc = createTrpcHandler(deps, readRequest, logInternal);
+  const docs = createDocsHandler();
+  const ops = createOpsHandler(deps, lifecycle);
+
+  const server = createServer(async (req, res) => {
+    const started = process.hrtime.bigint();
+    const supplied = req.headers["x-request-id"];
+    const requestId = typeof supplied === "string" && REQUEST_ID.test(supplied) ? supplied : randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    let route = "unmatched";
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observeRequest(req.method ?? "", route, res.statusCode, seconds);
+      // Paths only: a query string may carry what should not be logged.
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          path: pathOf(req),
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
+        "request",
+      );
+    });
+
+    const preflight = cors.preflight(req);
+    if (preflight) {
+      route = "preflight";
+      res.writeHead(200, { ...preflight, "Content-Type": "text/html; charset=utf-8", "Content-Length": "0" }).end();
+      return;
+    }
+    res.setHeader("Vary", "Origin");
+    for (const [name, value] of Object.entries(cors.headers(req))) res.setHeader(name, value);
+
+    const headOnly = req.method === "HEAD";
+    try {
+      const pathname = pathOf(req);
+      // The URL parser would resolve `..` and `.` segments; Django never does: such paths name nothing.
+      if (DOT_SEGMENT.test(pathname)) {
+        send(res, jsonReply(404, { detail: "Not found." }), headOnly);
+        return;
+      }
+      if (pathname.startsWith("/trpc/")) {
+        route = `trpc:${pathname.slice("/trpc/".length)}`;
+        trpc(req, res);
+        return;
+      }
+      if (req.method === "GET" || headOnly) {
+        const opsReply = await ops(pathname, req);
+        if (opsReply) {
+          route = pathname;
+          send(res, opsReply, headOnly);
+          return;
+        }
+        if (docs(pathname, res, headOnly)) {
+          route = pathname.startsWith("/api/docs") ? "/api/docs" : pathname;
+          return;
+        }
+      }
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const reply = await rest(req, url);
+      route = reply.route ?? "unmatched";
+      send(res, reply, headOnly);
+    } catch (error) {
+      const app = fromUnknown(error);
+      if (app.code === "internal_error") logInternal(error, req);
+      if (!res.headersSent) send(res, jsonReply(app.status, { detail: app.message }), headOnly);
+      else res.destroy();
+    }
+  });
+  server.on("clientError", answerMalformedRequest);
+  return server;
+}
+
+const pathOf = (req: IncomingMessage) => (req.url ?? "/").split("?")[0] ?? "/";

@@ -1,0 +1,16 @@
+import { type Config, loadConfig } from "./config.js";
+import { devPrivateKey, devSigningKey } from "./dev-key.js";
+import { fromRoot } from "./paths.js";
+
+/**
+ * The configuration of this process, for the entry points (server and CLI)
+ * only: the one place that reads `process.env`. Relative paths are resolved
+ * from the checkout so that the working directory does not matter.
+ */
+export function configFromProcessEnv(warn: (message: string) => void): Config {
+  return loadConfig(process.env, {
+    devSigningKey: devSigningKey(fromRoot(".data/jwt-signing-key"), warn),
+    devPrivateKey: devPrivateKey(fromRoot(".data"), warn),
+    resolvePath: fromRoot,
+  });
+}

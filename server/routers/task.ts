@@ -1,0 +1,52 @@
+import { emptyOutput } from "../contracts/auth.js";
+import {
+  createTaskInput,
+  listTasksInput,
+  listTasksOutput,
+  pageTasksInput,
+  patchTaskInput,
+  taskIdInput,
+  taskOutput,
+  taskPageOutput,
+  updateTaskInput,
+} from "../contracts/task.js";
+import { changeTask, createTask, getTask, listTasks, pageTasks, removeTask } from "../services/tasks.js";
+import { protectedProcedure, router } from "../trpc.js";
+
+/** The caller's own tasks; other users' tasks answer not_found, exactly like missing ones. */
+export const taskRouter = router({
+  list: protectedProcedure
+    .input(listTasksInput)
+    .output(listTasksOutput)
+    .query(({ ctx, input }) => listTasks(ctx.deps, ctx.user, input)),
+
+  page: protectedProcedure
+    .input(pageTasksInput)
+    .output(taskPageOutput)
+    .query(({ ctx, input }) => pageTasks(ctx.deps, ctx.user, input)),
+
+  byId: protectedProcedure
+    .input(taskIdInput)
+    .output(taskOutput)
+    .query(({ ctx, input }) => getTask(ctx.deps, ctx.user, input.id)),
+
+  create: protectedProcedure
+    .input(createTaskInput)
+    .output(taskOutput)
+    .mutation(({ ctx, input }) => createTask(ctx.deps, ctx.user, input)),
+
+  update: protectedProcedure
+    .input(updateTaskInput)
+    .output(taskOutput)
+    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.user, input)),
+
+  patch: protectedProcedure
+    .input(patchTaskInput)
+    .output(taskOutput)
+    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.user, input)),
+
+  remove: protectedProcedure
+    .input(taskIdInput)
+    .output(emptyOutput)
+    .mutation(({ ctx, input }) => removeTask(ctx.deps, ctx.user, input.id)),
+});

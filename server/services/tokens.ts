@@ -1,0 +1,133 @@
+import { webcrypto } from "node:crypto";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import { type JSONWebKeySet, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import type { Config } from "../config.js";
+import { texts } from "../errors.js";
+import { loadKeyring } from "./keyring.js";
+
+/**
+ * simplejwt-compatible tokens: claims `token_type`, `exp`, `iat`, `jti`,
+ * `user_id`, signed with HS256 (simplejwt's default) or, when configured, RS256
+ * or EdDSA with a `kid`. Pure crypto, no database; keys are imported once.
+ */
+export type TokenType = "access" | "refresh";
+
+export interface VerifiedToken {
+  /** Checked only when a type was expected; simplejwt's verify endpoint accepts any. */
+  tokenType: unknown;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** The raw `user_id` claim: validated by the caller, whose error differs. */
+  userId: unknown;
+  /** The session (refresh-token family) an access token of ours belongs to; absent in others'. */
+  sid: string | undefined;
+}
+
+/**
+ * Access tokens name their session inside the jti (the family id, then random
+ * hex), so that the claim set stays exactly simplejwt's: 40 hex digits, of
+ * which the first 24 are the session. Other jtis name no session.
+ */
+const SESSION_JTI = /^([0-9a-f]{24})[0-9a-f]{16}$/;
+export const newFamilyId = () => encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(12)));
+const sessionJti = (familyId: string) =>
+  `${familyId}${encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(8)))}`;
+
+export interface SignedToken {
+  token: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+/** A token that does not verify; `message` is simplejwt's wording. */
+export class TokenError extends Error {
+  override name = "TokenError";
+}
+
+export interface TokenService {
+  /** `sid` names the session of an access token (in its jti). */
+  sign(type: TokenType, userId: number, sid?: string): Promise<SignedToken>;
+  /**
+   * Verifies signature, algorithm, `exp`, `jti` and, when a type is expected,
+   * `token_type` and `iat` too; failures are TokenErrors with simplejwt's wording.
+   */
+  verify(token: string, expected?: TokenType): Promise<VerifiedToken>;
+  lifetime(type: TokenType): number;
+  /** The public keys that verify our tokens (empty under HS256), for /.well-known/jwks.json. */
+  readonly jwks: JSONWebKeySet;
+}
+
+const MAX_JTI_LENGTH = 64;
+
+export const newJti = () => encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(16)));
+
+export async function createTokenService(jwt: Config["jwt"], now: () => number = Date.now): Promise<TokenService> {
+  const keyring = await loadKeyring(jwt);
+  const { signer, verificationKey, algorithms } = keyring;
+  const lifetimes: Record<TokenType, number> = {
+    access: jwt.accessTokenLifetime,
+    refresh: jwt.refreshTokenLifetime,
+  };
+
+  return {
+    lifetime: (type) => lifetimes[type],
+    jwks: keyring.jwks,
+
+    async sign(type, userId, sid) {
+      const iat = Math.floor(now() / 1000);
+      const exp = iat + lifetimes[type];
+      const jti = sid ? sessionJti(sid) : newJti();
+      const token = await new SignJWT({ token_type: type, exp, iat, jti, user_id: userId })
+        .setProtectedHeader(signer.header)
+        .sign(signer.key);
+      return { token, jti, iat, exp };
+    },
+
+    async verify(token, expected) {
+      const current = now();
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, verificationKey, { algorithms, currentDate: new Date(current) }));
+      } catch {
+        throw new TokenError(texts.tokenInvalidOrExpired);
+      }
+      // PyJWT refuses tokens issued in the future; jose does not by default.
+      if (payload.iat !== undefined && payload.iat > current / 1000) throw new TokenError(texts.tokenInvalidOrExpired);
+      if (payload.exp === undefined) throw new TokenError(texts.tokenNoClaim("exp"));
+      const { jti: claim, token_type: tokenType } = payload as { jti?: unknown; token_type?: unknown };
+      if (claim === undefined) throw new TokenError(texts.tokenNoId);
+      // simplejwt takes any JSON value; refresh bookkeeping keys on its text.
+      const jti = typeof claim === "number" && Number.isFinite(claim) ? String(claim) : claim;
+      if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+        throw new TokenError(texts.tokenInvalidOrExpired);
+      }
+      if (expected !== undefined) {
+        if (tokenType === undefined) throw new TokenError(texts.tokenNoType);
+        if (tokenType !== expected) throw new TokenError(texts.tokenWrongType);
+        if (payload.iat === undefined) throw new TokenError(texts.tokenNoClaim("iat"));
+      }
+      const sid = tokenType === "access" ? SESSION_JTI.exec(jti)?.[1] : undefined;
+      return { tokenType, jti, iat: payload.iat ?? 0, exp: payload.exp, userId: payload.user_id, sid };
+    },
+  };
+}
+
+const MAX_USER_ID = 2_147_483_647;
+
+/**
+ * The `user_id` claim as simplejwt and Django's ORM read it (`int(value)`):
+ * numbers (truncated), booleans (0 or 1) and numeric strings. `undefined` when
+ * the claim identifies no one at all (absent or unreadable), `null` when it is
+ * readable but can match no row (null, zero, negative, out of range).
+ */
+export function userIdFromClaim(claim: unknown): number | null | undefined {
+  if (claim === null) return null;
+  let id: number;
+  if (typeof claim === "boolean") id = claim ? 1 : 0;
+  else if (typeof claim === "number" && Number.isFinite(claim)) id = Math.trunc(claim);
+  else if (typeof claim === "string" && /^\s*[+-]?\d{1,15}\s*$/.test(claim)) id = Number(claim);
+  else return undefined;
+  return id >= 1 && id <= MAX_USER_ID ? id : null;
+}

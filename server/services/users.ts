@@ -1,0 +1,156 @@
+import { type RegisterInput, registerInput } from "../contracts/auth.js";
+import type { FieldErrors } from "../contracts/errors.js";
+import { pythonStrip } from "../contracts/fields.js";
+import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
+import { recordEvent } from "../db/repositories/auth-events.js";
+import { revokeAllFamilies } from "../db/repositories/refresh-tokens.js";
+import { consumeResetToken } from "../db/repositories/reset-tokens.js";
+import { findTaken, insertUser, invalidateAccessTokens, setPasswordHash, type User } from "../db/repositories/users.js";
+import type { Deps } from "../deps.js";
+import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
+import { passwordChangedMail } from "../mail/templates.js";
+import { type Client, guardPasswordAttempt } from "./password-login.js";
+import { checkPassword, passwordMismatch } from "./password-policy.js";
+
+type UserDeps = Pick<Deps, "db" | "hasher">;
+type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
+
+export const usernameTaken = "A user with that username already exists.";
+export const emailTaken = "A user with that email already exists.";
+
+export function toPublicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+  };
+}
+
+export interface NewAccount {
+  username: string;
+  email: string;
+  password: string;
+  first_name?: string;
+  last_name?: string;
+  is_staff?: boolean;
+  is_superuser?: boolean;
+}
+
+/** Input has passed the contract and the password rules; what is left needs the database. */
+export const registerUser = (deps: UserDeps, input: RegisterInput): Promise<PublicUser> =>
+  createAccount(deps, input).then(toPublicUser);
+
+/**
+ * When registration input fails validation, DRF still reports the username and
+ * email that are taken (its UniqueValidator is a field validator), and never the
+ * mismatch of the two passwords (its `validate()` runs only when every field
+ * passed). The errors come in the serializer's field order.
+ */
+export async function registrationErrors(deps: UserDeps, raw: unknown, fields: FieldErrors): Promise<FieldErrors> {
+  const input = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  const candidate = (key: string) => {
+    const value = input[key];
+    return typeof value === "string" && fields[key] === undefined ? pythonStrip(value) : undefined;
+  };
+  const username = candidate("username");
+  const email = candidate("email");
+  const taken = await findTaken(deps.db, username, email);
+  const all: FieldErrors = { ...fields };
+  if (taken.username) all.username = [usernameTaken];
+  if (taken.email) all.email = [emailTaken];
+  const others = Object.keys(all).some((key) => key !== "password" || all[key]?.some((m) => m !== passwordMismatch));
+  if (others && all.password) {
+    const password = all.password.filter((message) => message !== passwordMismatch);
+    if (password.length > 0) all.password = password;
+    else delete all.password;
+  }
+  const order = [...Object.keys(registerInput.shape), NON_FIELD_ERRORS];
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)));
+}
+
+/** A new account, or field errors for a username or email (ignoring case) already taken. */
+export async function createAccount(deps: UserDeps, input: NewAccount): Promise<User> {
+  // Checked first so that both fields are reported at once; the unique indexes still close the race.
+  const taken = await findTaken(deps.db, input.username, input.email);
+  if (taken.username || taken.email) {
+    throw validationError({
+      ...(taken.username ? { username: [usernameTaken] } : {}),
+      ...(taken.email ? { email: [emailTaken] } : {}),
+    });
+  }
+  const passwordHash = await deps.hasher.hash(input.password);
+  try {
+    return await insertUser(deps.db, {
+      username: input.username,
+      email: input.email,
+      first_name: input.first_name ?? "",
+      last_name: input.last_name ?? "",
+      password_hash: passwordHash,
+      is_staff: input.is_staff ?? false,
+      is_superuser: input.is_superuser ?? false,
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "users_username_key")) throw validationError({ username: [usernameTaken] });
+    if (isUniqueViolation(error, "users_email_key")) throw validationError({ email: [emailTaken] });
+    throw error;
+  }
+}
+
+export const ownerOf = (user: User) => ({
+  username: user.username,
+  email: user.email,
+  first_name: user.firstName,
+  last_name: user.lastName,
+});
+
+export const oldPasswordWrong = "Old password is not correct.";
+
+/** DRF's order: a wrong old password wins, then the mismatch, then the policy (with similarity). */
+export async function changePassword(
+  deps: PasswordDeps,
+  user: User,
+  input: ChangePasswordInput,
+  client: Client,
+): Promise<MessageOutput> {
+  const oldPasswordOk = await guardPasswordAttempt(deps, client, user.username, "change_password", () =>
+    deps.hasher.verify(user.passwordHash, input.old_password),
+  );
+  if (!oldPasswordOk) throw validationError({ old_password: [oldPasswordWrong] });
+  if (input.password !== input.password2) throw validationError({ password: [passwordMismatch] });
+  const policy = checkPassword(input.password, ownerOf(user));
+  if (policy.length > 0) throw validationError({ password: policy });
+  await setPassword(deps, user, input.password, { client, event: "password_changed" });
+  return { message: "Password updated successfully." };
+}
+
+/**
+ * Stores a new password and, since it ends every session the old one opened,
+ * revokes them and refuses the access tokens issued so far; the "your password
+ * was changed" mail and the audit event are written in the same transaction.
+ * With a reset token, the token is consumed there too: false when it was
+ * already gone.
+ */
+export async function setPassword(
+  deps: PasswordDeps,
+  user: User,
+  password: string,
+  options: { resetTokenHash?: Uint8Array; client?: Client; event?: "password_changed" | "password_reset" } = {},
+): Promise<boolean> {
+  const passwordHash = await deps.hasher.hash(password);
+  const changed = await deps.db.transaction().execute(async (trx) => {
+    if (options.resetTokenHash && !(await consumeResetToken(trx, user.id, options.resetTokenHash))) return false;
+    await setPasswordHash(trx, user.id, passwordHash);
+    await revokeAllFamilies(trx, user.id, "password_changed");
+    await invalidateAccessTokens(trx, user.id);
+    await deps.mail.enqueue(
+      trx,
+      passwordChangedMail(deps.config.mail.productName, user.email, user.username, new Date()),
+    );
+    await recordEvent(trx, { event: options.event ?? "password_changed", userId: user.id, ...options.client });
+    return true;
+  });
+  if (changed) deps.mail.wake();
+  return changed;
+}

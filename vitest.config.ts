@@ -1,0 +1,34 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * The suite, and the fault suite that stops the PostgreSQL server itself: it
+ * only runs when FAULT_PG_CTL says how (see tests/faults/), and then alone,
+ * after every other file, so that no other test sees the outage.
+ */
+const faults = Boolean(process.env.FAULT_PG_CTL && process.env.DATABASE_URL);
+
+export default defineConfig({
+  test: {
+    globalSetup: ["tests/global-setup.ts"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: "suite", include: ["tests/**/*.test.ts"], exclude: ["tests/faults/**"] } },
+      ...(faults
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "faults",
+                include: ["tests/faults/**/*.test.ts"],
+                fileParallelism: false,
+                testTimeout: 120_000,
+                sequence: { groupOrder: 1 },
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
