@@ -11,6 +11,7 @@ import { createOutboxSender, DEFAULT_SENDER_OPTIONS, type OutboxSender, type Sen
 import { createMetrics } from "./observability/metrics.js";
 import { loadCommonPasswords } from "./services/password-policy.js";
 import { createArgon2Hasher, type PasswordHasher } from "./services/passwords.js";
+import { createPruner } from "./services/pruning.js";
 import { createSecrets } from "./services/secrets.js";
 import { createTokenService } from "./services/tokens.js";
 
@@ -60,6 +61,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics: createMetrics(database.db),
     log,
   };
+  const pruner = createPruner(database.db, log, config.pruneInterval);
   const lifecycle = { draining: false };
   const server = createHttpServer(deps, lifecycle);
 
@@ -74,6 +76,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           server.off("error", reject);
           log.info({ mail: mailer.description }, "outbox sender started");
           sender.start();
+          pruner.start();
           resolve((server.address() as AddressInfo).port);
         });
       }),
@@ -83,7 +86,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await sender.stop();
+      await Promise.all([sender.stop(), pruner.stop()]);
       if (!overrides.database) await database.close();
     },
   };

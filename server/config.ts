@@ -194,6 +194,7 @@ const envSchema = z.object({
     z.string().trim().max(60, "must be at most 60 characters").default("JWT Auth"),
   ),
   OTP_TTL: seconds(300),
+  PRUNE_INTERVAL: seconds(900),
   // Django's DATA_UPLOAD_MAX_MEMORY_SIZE: what the service it replaces accepted.
   MAX_BODY_BYTES: positiveInt(64 * 1024 * 1024).default(2_621_440),
   METRICS_TOKEN: z.preprocess(blankToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
@@ -253,6 +254,8 @@ export interface Config {
   readonly secretKey: string;
   readonly passwordReset: { readonly timeout: number; readonly url: string | undefined };
   readonly otp: { readonly ttl: number };
+  /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
+  readonly pruneInterval: number;
   readonly log: { readonly level: Env["LOG_LEVEL"] };
   /** Settings that were accepted but overridden, for the entry point to log. */
   readonly notices: readonly string[];
@@ -331,6 +334,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     secretKey: keys.secretKey,
     passwordReset: { timeout: env.PASSWORD_RESET_TIMEOUT, url: env.PASSWORD_RESET_URL },
     otp: { ttl: env.OTP_TTL },
+    pruneInterval: env.PRUNE_INTERVAL,
     log: { level: env.LOG_LEVEL },
     notices,
   });

@@ -40,6 +40,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     res.setHeader("X-Request-Id", requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     let route = "unmatched";
+    res.on("close", metrics.requestStarted());
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(req.method ?? "", route, res.statusCode, seconds);

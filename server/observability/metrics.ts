@@ -10,6 +10,8 @@ import { countMail } from "../db/repositories/outbox.js";
  */
 export interface Metrics {
   registry: Registry;
+  /** Counts a request as in flight until the returned function is called. */
+  requestStarted(): () => void;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   authFailure(reason: string): void;
   /** The exposition text, over every worker when there are several. */
@@ -33,6 +35,11 @@ export function createMetrics(db: Db): Metrics {
     help: "HTTP request latency, by method and route",
     labelNames: ["method", "route"] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: "http_requests_in_flight",
+    help: "HTTP requests being answered now",
     registers: [registry],
   });
   const failures = new Counter({
@@ -59,6 +66,14 @@ export function createMetrics(db: Db): Metrics {
   return {
     registry,
     contentType: registry.contentType,
+    requestStarted() {
+      inFlight.inc();
+      let done = false;
+      return () => {
+        if (!done) inFlight.dec();
+        done = true;
+      };
+    },
     observeRequest(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
       latency.observe({ method, route }, seconds);

@@ -144,7 +144,7 @@ describe("the manage command line", () => {
     await seedToken("alive-1", id, new Date(Date.now() + 60_000));
     const result = await run(["flushexpiredtokens"]);
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/^Deleted 2 expired refresh tokens and \d+ ended sessions\.$/);
+    expect(result.out).toMatch(/^Deleted 2 expired refresh tokens and \d+ ended sessions, 0 dead one-time codes, /);
     const left = await database.db.selectFrom("refresh_tokens").select("jti").execute();
     expect(left.map((r) => r.jti)).toEqual(expect.arrayContaining(["alive-1"]));
     expect(left.map((r) => r.jti)).not.toContain("expired-1");

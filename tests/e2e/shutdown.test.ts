@@ -57,8 +57,14 @@ describe("SIGTERM", () => {
       inFlight(server.url, "/api/token/", { username: account.username, password: STRONG_PASSWORD }),
     );
     await Promise.all(logins.map((login) => login.sent));
-    // Give the server a moment to accept them all before the signal.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Signal only once the server is working on all of them (a connection whose request it has
+    // not read yet is idle to it, and closed at shutdown like any idle connection).
+    const inFlightNow = async () =>
+      Number(/^http_requests_in_flight (\d+)$/m.exec((await http(server.url, "GET", "/metrics")).text)?.[1] ?? 0);
+    let answered = 0;
+    for (const login of logins) login.answer.then(() => (answered += 1));
+    // The /metrics request counts itself.
+    while ((await inFlightNow()) - 1 + answered < logins.length) await new Promise((resolve) => setTimeout(resolve, 5));
     const exited = server.stop();
     const signalledAt = performance.now();
 

@@ -1,21 +1,21 @@
-import { deleteExpiredRefreshTokens } from "../../db/repositories/refresh-tokens.js";
-import type { CommandContext } from "./context.js";
+import { pruneAll } from "../../services/pruning.js";
+import { type CommandContext, CommandError } from "./context.js";
 
 export const usage = "flushexpiredtokens";
 
-const BATCH = 10_000;
+const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 
-/** Deletes refresh tokens past their expiry (revoked or not) and sessions that are over, in bounded batches. */
+/**
+ * What the server also does in the background (PRUNE_INTERVAL): deletes
+ * expired refresh tokens and ended sessions, dead one-time codes, expired
+ * reset tokens, stale throttle counters and old delivered mail, in batches.
+ */
 export async function flushexpiredtokens(ctx: CommandContext): Promise<void> {
-  let tokens = 0;
-  let sessions = 0;
-  for (;;) {
-    const deleted = await deleteExpiredRefreshTokens(ctx.db, BATCH);
-    tokens += deleted.tokens;
-    sessions += deleted.sessions;
-    if (deleted.tokens < BATCH && deleted.sessions < BATCH) break;
-  }
+  const pruned = await pruneAll(ctx.db);
+  if (!pruned) throw new CommandError("Another process is pruning right now; try again in a moment.");
   ctx.io.out(
-    `Deleted ${tokens} expired refresh token${tokens === 1 ? "" : "s"} and ${sessions} ended session${sessions === 1 ? "" : "s"}.`,
+    `Deleted ${plural(pruned.refreshTokens, "expired refresh token")} and ${plural(pruned.sessions, "ended session")}, ` +
+      `${plural(pruned.otpCodes, "dead one-time code")}, ${plural(pruned.resetTokens, "expired reset token")}, ` +
+      `${plural(pruned.throttles, "stale throttle counter")} and ${plural(pruned.sentMail, "delivered mail", "delivered mails")}.`,
   );
 }

@@ -53,3 +53,20 @@ export async function countFailedOtpAttempt(db: Executor, userId: number): Promi
 export async function deleteOtpCode(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom("otp_codes").where("user_id", "=", userId).execute();
 }
+
+/** Codes that can no longer be used: expired, or out of tries (a used code is deleted when used). */
+export async function deleteDeadOtpCodes(db: Executor, maxFailedAttempts: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("otp_codes")
+    .where(
+      "user_id",
+      "in",
+      db
+        .selectFrom("otp_codes")
+        .select("user_id")
+        .where((eb) => eb.or([eb("expires_at", "<", sql<Date>`now()`), eb("failed_attempts", ">=", maxFailedAttempts)]))
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

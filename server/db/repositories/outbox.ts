@@ -154,3 +154,21 @@ export async function countMail(db: Executor): Promise<Record<MailStatus, number
   for (const row of rows) counts[row.status as MailStatus] = Number(row.count);
   return counts;
 }
+
+/** Delivered mail older than the retention; pending and dead mail stays until handled. */
+export async function deleteSentMail(db: Executor, olderThanSeconds: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("outbox_mails")
+    .where(
+      "id",
+      "in",
+      db
+        .selectFrom("outbox_mails")
+        .select("id")
+        .where("status", "=", "sent")
+        .where("sent_at", "<", sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -38,3 +38,20 @@ export async function findUsableResetToken(db: Executor, userId: number, tokenHa
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Tokens past their expiry (a used token is deleted when used). */
+export async function deleteExpiredResetTokens(db: Executor, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom("password_reset_tokens")
+    .where(
+      "token_hash",
+      "in",
+      db
+        .selectFrom("password_reset_tokens")
+        .select("token_hash")
+        .where("expires_at", "<", sql<Date>`now()`)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
