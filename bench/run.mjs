@@ -1,0 +1,249 @@
+// `npm run bench`: our server against the floor (floor-server.mjs) on one
+// PostgreSQL, alternately, scenario by scenario; see bench/README.md.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { addHistory, checkpoint, createDatabase, createMinter, dropDatabase, postgresPids, seedUsers } from "./db.mjs";
+import { summarizeProfile } from "./profile.mjs";
+import { checkTargets, markdown, summarize } from "./report.mjs";
+import { drive, SCENARIOS, stopLoad } from "./scenarios.mjs";
+import { ENTRIES, killAllNow, otherLoad, sampleRss, startServer, stopAll } from "./servers.mjs";
+
+const env = process.env;
+const quick = env.BENCH_QUICK === "1";
+const number = (value, fallback) => (value === undefined || value === "" ? fallback : Number(value));
+const settings = {
+  duration: number(env.BENCH_DURATION, quick ? 2 : 10),
+  repeats: number(env.BENCH_REPEATS, quick ? 1 : 3),
+  // A fresh server takes several seconds of load to reach its steady speed (JIT, pools).
+  warmup: number(env.BENCH_WARMUP, quick ? 2 : 5),
+  connections: (env.BENCH_CONNECTIONS ?? (quick ? "32" : "32,128")).split(",").map(Number),
+  history: number(env.BENCH_HISTORY, quick ? 50_000 : 1_000_000),
+  workers: number(env.WEB_CONCURRENCY, availableParallelism()),
+  scenarios: (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(",")).split(","),
+  adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
+  // "ours" or "floor": CPU-profile that server alone instead (one worker, one start per scenario).
+  profile: env.BENCH_PROFILE,
+};
+const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
+const LIFETIMES = { access: 3600, refresh: 86400 };
+const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+
+for (const id of settings.scenarios) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id}`);
+if (settings.profile && !ENTRIES[settings.profile]) throw new Error("BENCH_PROFILE must be ours or floor");
+if (!existsSync(ENTRIES.ours)) {
+  console.error("dist/server/main.js is missing: run `npm run build` first (npm run bench does).");
+  process.exit(1);
+}
+
+const tag = `bench_${process.pid}`;
+const databases = { main: tag, history: `${tag}_history` };
+const outbox = mkdtempSync(join(tmpdir(), "bench-outbox-"));
+let cleaning;
+
+/** Stops everything this run started and drops its databases; safe to call twice. */
+function cleanup() {
+  cleaning ??= (async () => {
+    stopLoad();
+    await stopAll();
+    for (const name of Object.values(databases)) {
+      await dropDatabase(settings.adminUrl, name).catch((error) => console.error(`cannot drop ${name}: ${error}`));
+    }
+    rmSync(outbox, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+process.on("exit", killAllNow);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers and dropping the bench databases`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+const serverEnv = (url) => ({
+  NODE_ENV: "production",
+  DATABASE_URL: url,
+  JWT_SIGNING_KEY: SIGNING_KEY,
+  ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
+  REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
+  LOG_LEVEL: "silent",
+  MAIL_OUTBOX_DIR: outbox,
+});
+
+const failures = [];
+// The clock of V8's profiler samples too (CLOCK_MONOTONIC, µs), so that a profile can be cut to the measured runs.
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+async function measure(server, scenario, context, connections, round, workers) {
+  const requestFor = await SCENARIOS[scenario].requests({ ...context, users: context.userIds.slice(0, connections) });
+  const workerPids = server.workerPids();
+  const stopSampling = sampleRss(workerPids);
+  const others = otherLoad(
+    [process.pid, server.pid, ...workerPids, ...(await postgresPids(context.url))],
+    availableParallelism(),
+  );
+  const started = monotonicMicros();
+  const { result, firstFailure } = await drive(server.url, requestFor, connections, settings.duration);
+  const window = [started, monotonicMicros()];
+  const peakRss = stopSampling();
+  const otherCores = others();
+  const run = {
+    kind: server.kind,
+    scenario,
+    connections,
+    round,
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    peakRss,
+    rssPerWorker: peakRss / workers,
+    otherCores,
+    window,
+  };
+  log(
+    `  ${server.kind.padEnd(5)} ${scenario} @${String(connections).padEnd(3)} ${run.rps.toFixed(0).padStart(6)} req/s ` +
+      `p50 ${run.p50} ms  p99 ${run.p99} ms  RSS ${(run.rssPerWorker / 2 ** 20).toFixed(0)} MiB/worker  ` +
+      `other load ${otherCores.toFixed(2)} cores` +
+      (run.non2xx || run.errors ? `  non-2xx ${run.non2xx} errors ${run.errors}` : ""),
+  );
+  if (run.non2xx > 0 || run.errors > 0) {
+    failures.push(
+      `${server.kind} ${scenario} @${connections} round ${round}: ${run.non2xx} non-2xx ${JSON.stringify(run.statusCodes)}, ` +
+        `${run.errors} errors (${run.timeouts} timeouts)${firstFailure ? `; first: ${firstFailure}` : ""}`,
+    );
+  }
+  return run;
+}
+
+/** One server start: each scenario warmed up, then measured at each connection count. */
+async function session(kind, url, scenarios, context, round, { workers = settings.workers, nodeArgs = [] } = {}) {
+  await checkpoint(url);
+  const server = await startServer(kind, { env: serverEnv(url), workers, nodeArgs });
+  const runs = [];
+  try {
+    for (const scenario of scenarios) {
+      if (settings.warmup > 0) {
+        const warm = Math.min(...settings.connections);
+        const requestFor = await SCENARIOS[scenario].requests({ ...context, users: context.userIds.slice(0, warm) });
+        await drive(server.url, requestFor, warm, settings.warmup);
+      }
+      for (const connections of settings.connections) {
+        runs.push(await measure(server, scenario, context, connections, round, workers));
+        if (scenario === "S6") await context.minter.cleanNewTasks();
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  return runs;
+}
+
+async function machine(url) {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query("show server_version");
+  await client.end();
+  const git = (...args) => execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)) }).toString();
+  let revision = "not a git checkout";
+  try {
+    const dirty = git("status", "--porcelain", "--", "server", "migrations", "package.json").trim() !== "";
+    revision = `commit ${git("rev-parse", "--short", "HEAD").trim()}${dirty ? " with uncommitted server changes" : ""}`;
+  } catch {}
+  return {
+    revision,
+    cores: availableParallelism(),
+    cpu,
+    memory: `${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
+    node: process.versions.node,
+    postgres: rows[0].server_version,
+    date: new Date().toISOString(),
+  };
+}
+
+/** A migrated database with the users and their tasks, and its copy with refresh-token history for S7. */
+async function prepareDatabases() {
+  const mainUrl = await createDatabase(settings.adminUrl, databases.main);
+  // The server applies the migrations at start, as in production.
+  await (await startServer("ours", { env: serverEnv(mainUrl), workers: 1 })).stop();
+  const userIds = await seedUsers(mainUrl, Math.max(...settings.connections));
+  if (!settings.scenarios.includes("S7")) return { mainUrl, userIds };
+  log(`adding ${settings.history} refresh tokens of history…`);
+  const historyUrl = await createDatabase(settings.adminUrl, databases.history, databases.main);
+  await addHistory(historyUrl, userIds, settings.history);
+  return { mainUrl, historyUrl, userIds };
+}
+
+const contextFor = (url, userIds) => ({ url, userIds, minter: createMinter(url, SIGNING_KEY, LIFETIMES) });
+
+async function compare() {
+  const { mainUrl, historyUrl, userIds } = await prepareDatabases();
+  const fresh = settings.scenarios.filter((id) => id !== "S7");
+  // S1 last: Argon2's 19 MiB blocks stay in the allocator and would inflate every later RSS reading.
+  fresh.sort((a, b) => (a === "S1") - (b === "S1"));
+  const sessions = [
+    [mainUrl, fresh],
+    [historyUrl, historyUrl ? ["S7"] : []],
+  ].filter(([, scenarios]) => scenarios.length > 0);
+
+  const runs = [];
+  for (let round = 1; round <= settings.repeats; round += 1) {
+    for (const [url, scenarios] of sessions) {
+      for (const kind of ["ours", "floor"]) {
+        log(`round ${round}/${settings.repeats}: ${kind} ${scenarios.join(" ")}`);
+        runs.push(...(await session(kind, url, scenarios, contextFor(url, userIds), round)));
+      }
+    }
+  }
+
+  const rows = summarize(runs).sort((a, b) => a.scenario.localeCompare(b.scenario) || a.connections - b.connections);
+  const titles = Object.fromEntries(Object.entries(SCENARIOS).map(([id, { title }]) => [id, title]));
+  const report = markdown({ machine: await machine(mainUrl), settings, rows, targets: checkTargets(rows), titles });
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "latest.md"), report);
+  writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify({ settings, runs }, null, 2)}\n`);
+  process.stdout.write(`\n${report}\nWritten to bench/results/latest.md (raw runs in latest.json).\n`);
+}
+
+/** BENCH_PROFILE: one server start per scenario under --cpu-prof, cut to the measured run and summarized. */
+async function profile(kind) {
+  const { mainUrl, historyUrl, userIds } = await prepareDatabases();
+  const dir = join(resultsDir, "profiles");
+  mkdirSync(dir, { recursive: true });
+  settings.connections = settings.connections.slice(0, 1);
+  for (const scenario of settings.scenarios) {
+    const url = scenario === "S7" ? historyUrl : mainUrl;
+    const name = `${kind}-${scenario}.cpuprofile`;
+    const nodeArgs = ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
+    log(`profiling ${kind} ${scenario} (${SCENARIOS[scenario].title})`);
+    const [run] = await session(kind, url, [scenario], contextFor(url, userIds), 1, { workers: 1, nodeArgs });
+    process.stdout.write(`\n## ${kind} ${scenario}: ${SCENARIOS[scenario].title}, ${run.rps.toFixed(0)} req/s\n\n`);
+    process.stdout.write(summarizeProfile(join(dir, name), { window: run.window, requests: run.requests }));
+  }
+  process.stdout.write(`\nProfiles in bench/results/profiles/ (open them in Chrome DevTools or speedscope).\n`);
+}
+
+let exitCode = 0;
+try {
+  await (settings.profile ? profile(settings.profile) : compare());
+  if (failures.length > 0) {
+    console.error(`\nUnexpected failures (the numbers above measure something else):\n- ${failures.join("\n- ")}`);
+    exitCode = 1;
+  }
+} catch (error) {
+  console.error(`\nbench failed: ${error?.stack ?? error}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
