@@ -92,6 +92,16 @@ describe("sessions: list, revoke one, log out everywhere", () => {
     expect((await api.post("/api/token/refresh/", { refresh: first.refresh })).status).toBe(200);
     expect((await api.post("/api/token/refresh/", { refresh: strangerPair.refresh })).status).toBe(200);
     expect((await api.delete(`/api/users/sessions/${secondId}/`, { token: first.access })).status).toBe(404);
+    // Ids no session can have are not found either, never a database error.
+    for (const id of ["%00", "a%00b", "%ED%A0%80"]) {
+      const odd = await api.delete(`/api/users/sessions/${id}/`, { token: first.access });
+      expect([id, odd.status]).toEqual([id, 404]);
+    }
+    const caller = app().caller(`Bearer ${first.access}`);
+    for (const id of ["\u0000", "a\u0000b", "\ud800"]) {
+      const error = await caller.user.revokeSession({ id }).catch((e: unknown) => e);
+      expect([id, (error as { code?: string }).code]).toEqual([id, "NOT_FOUND"]);
+    }
   });
 
   it("logs out everywhere: every session ends and every access token issued so far is refused", async () => {

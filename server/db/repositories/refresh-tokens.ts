@@ -298,3 +298,50 @@ export async function deleteExpiredRefreshTokens(
     .executeTakeFirst();
   return { tokens: Number(tokens.numDeletedRows), sessions: Number(families.numDeletedRows) };
 }
+
+export interface Rotated {
+  familyId: string;
+  expiresAt: Date;
+}
+
+/**
+ * The common rotation as one statement (one round trip, atomic on its own):
+ * consumes `oldJti` if it is live, its family live and its user active, stores
+ * `next` in the same family (never past the family's end), touches the family
+ * and records the event. Undefined when any condition fails; the caller then
+ * finds out why on the slow path.
+ */
+export async function rotateInOneStatement(
+  db: Executor,
+  oldJti: string,
+  userId: number,
+  next: { jti: string; expiresAt: Date },
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): Promise<Rotated | undefined> {
+  const ip = client.ip?.slice(0, 64) ?? null;
+  const userAgent = client.userAgent?.slice(0, 512) ?? null;
+  const { rows } = await sql<{ family_id: string; expires_at: Date }>`
+    with consumed as (
+      update refresh_tokens t
+         set revoked_at = now(), revoke_reason = 'rotated'
+        from refresh_families f, users u
+       where t.jti = ${oldJti} and t.revoked_at is null and t.user_id = ${userId}
+         and f.id = t.family_id and f.revoked_at is null and f.expires_at > now()
+         and u.id = f.user_id and u.is_active
+      returning t.family_id, least(${next.expiresAt}::timestamptz, f.expires_at) as expires_at
+    ), issued as (
+      insert into refresh_tokens (jti, user_id, family_id, expires_at)
+      select ${next.jti}, ${userId}, family_id, expires_at from consumed
+    ), touched as (
+      update refresh_families f
+         set last_used_at = now(), ip = coalesce(${ip}, f.ip), user_agent = coalesce(${userAgent}, f.user_agent)
+        from consumed c
+       where f.id = c.family_id
+    ), audited as (
+      insert into auth_events (event, user_id, ip, user_agent)
+      select 'token_refreshed', ${userId}, ${ip}, ${userAgent} from consumed
+    )
+    select family_id, expires_at from consumed`.execute(db);
+  const row = rows[0];
+  return row && { familyId: row.family_id, expiresAt: row.expires_at };
+}
