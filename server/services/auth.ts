@@ -1,7 +1,6 @@
 import type { TokenPair } from "../contracts/auth.js";
 import type { Executor } from "../db/connect.js";
-import { recordEvent } from "../db/repositories/auth-events.js";
-import { findUserById, touchLastLogin, type User } from "../db/repositories/users.js";
+import { findUserById, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, NON_FIELD_ERRORS, texts } from "../errors.js";
 import { type Client, passwordLogin } from "./password-login.js";
@@ -18,12 +17,7 @@ export async function obtainTokenPair(
   password: string,
 ): Promise<TokenPair> {
   const user = await passwordLogin(deps, client, username, password, "token");
-  const pair = await startSession(deps, user, client);
-  await Promise.all([
-    touchLastLogin(deps.db, user.id),
-    recordEvent(deps.db, { event: "login_succeeded", userId: user.id, ...client, detail: { path: "token" } }),
-  ]);
-  return pair;
+  return startSession(deps, user, client, "token");
 }
 
 export async function verifyToken(deps: AuthDeps, raw: string): Promise<Record<string, never>> {

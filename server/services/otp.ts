@@ -4,7 +4,7 @@ import type { OtpRequestInput, OtpVerifyInput } from "../contracts/otp.js";
 import type { MessageOutput } from "../contracts/user.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
 import { countFailedOtpAttempt, deleteOtpCode, lockOtpCode, replaceOtpCode } from "../db/repositories/otp-codes.js";
-import { findUserByUsername, touchLastLogin } from "../db/repositories/users.js";
+import { findUserByUsername } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, fieldError, NON_FIELD_ERRORS } from "../errors.js";
 import { otpMail } from "../mail/templates.js";
@@ -82,10 +82,5 @@ export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Clien
     if (locked) await recordEvent(deps.db, { event: "lockout", userId: user.id, ...client, detail: { path: "otp" } });
     throw invalidOtp();
   }
-  const pair = await startSession(deps, user, client);
-  await Promise.all([
-    touchLastLogin(deps.db, user.id),
-    recordEvent(deps.db, { event: "login_succeeded", userId: user.id, ...client, detail: { path: "otp" } }),
-  ]);
-  return pair;
+  return startSession(deps, user, client, "otp");
 }

@@ -65,9 +65,10 @@ export async function guardPasswordAttempt(
 ): Promise<boolean> {
   const accountKey = keys.passwordAccount(username);
   const ipKey = client.ip ? keys.passwordIp(client.ip) : undefined;
-  await assertNotBlocked(deps.db, ipKey ? [accountKey, ipKey] : [accountKey]);
+  const counted = await assertNotBlocked(deps.db, ipKey ? [accountKey, ipKey] : [accountKey]);
   if (await attempt()) {
-    await forgive(deps.db, [accountKey]);
+    // Nothing to forgive on most logins: no statement then.
+    if (counted.has(accountKey)) await forgive(deps.db, [accountKey]);
     return true;
   }
   await recordLoginFailure(deps.db, client, username, path, accountKey, ipKey);

@@ -6,7 +6,7 @@ import { recordEvent } from "../db/repositories/auth-events.js";
 import {
   consumeForRotation,
   findRefreshToken,
-  insertFamily,
+  insertLoginSession,
   insertRefreshToken,
   listLiveFamilies,
   refreshTokenState,
@@ -41,14 +41,24 @@ async function issue(deps: SessionDeps, db: Executor, userId: number, familyId: 
   return { refresh: refresh.token, access: access.token };
 }
 
-/** A new session for a user who just proved who they are. */
-export async function startSession(deps: SessionDeps, user: User, client: Client): Promise<TokenPair> {
+/**
+ * A new session for a user who just proved who they are (`path` says how, for
+ * the audit trail); `last_login` is updated with it.
+ */
+export async function startSession(deps: SessionDeps, user: User, client: Client, path: string): Promise<TokenPair> {
   const familyId = newFamilyId();
   const end = new Date(Date.now() + deps.config.jwt.sessionMaxLifetime * 1000);
-  return deps.db.transaction().execute(async (trx) => {
-    await insertFamily(trx, { id: familyId, userId: user.id, expiresAt: end, ...client });
-    return issue(deps, trx, user.id, familyId, end);
-  });
+  const [refresh, access] = await Promise.all([
+    deps.tokens.sign("refresh", user.id),
+    deps.tokens.sign("access", user.id, familyId),
+  ]);
+  await insertLoginSession(
+    deps.db,
+    { id: familyId, userId: user.id, expiresAt: end, ...client },
+    { jti: refresh.jti, expiresAt: new Date(Math.min(refresh.exp * 1000, end.getTime())) },
+    { path },
+  );
+  return { refresh: refresh.token, access: access.token };
 }
 
 /** Verifies a token presented in a body; failures are simplejwt's 401 `token_not_valid`. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Executor } from "../db/connect.js";
-import { blockedKeys, clearKeys, hit } from "../db/repositories/throttles.js";
+import { clearKeys, hit, throttleState } from "../db/repositories/throttles.js";
 import { AppError } from "../errors.js";
 
 /**
@@ -45,10 +45,11 @@ export const throttled = (secondsLeft: number) =>
     retryAfter: secondsLeft,
   });
 
-/** 429 with Retry-After when any of the keys is blocked. */
-export async function assertNotBlocked(db: Executor, keyList: string[]): Promise<void> {
-  const blocked = await blockedKeys(db, keyList);
+/** 429 with Retry-After when any of the keys is blocked; else the keys that have a counter. */
+export async function assertNotBlocked(db: Executor, keyList: string[]): Promise<Set<string>> {
+  const { blocked, counted } = await throttleState(db, keyList);
   if (blocked.length > 0) throw throttled(Math.max(...blocked.map((entry) => entry.secondsLeft)));
+  return counted;
 }
 
 /** Counts a failure under each key; true when one of them just became blocked. */

@@ -23,19 +23,6 @@ export interface NewFamily {
   ip: string | undefined;
 }
 
-export async function insertFamily(db: Executor, family: NewFamily): Promise<void> {
-  await db
-    .insertInto("refresh_families")
-    .values({
-      id: family.id,
-      user_id: family.userId,
-      expires_at: family.expiresAt,
-      user_agent: family.userAgent?.slice(0, 512) ?? null,
-      ip: family.ip?.slice(0, 64) ?? null,
-    })
-    .execute();
-}
-
 export async function insertRefreshToken(
   db: Executor,
   token: { jti: string; userId: number; familyId: string; expiresAt: Date },
@@ -344,4 +331,32 @@ export async function rotateInOneStatement(
     select family_id, expires_at from consumed`.execute(db);
   const row = rows[0];
   return row && { familyId: row.family_id, expiresAt: row.expires_at };
+}
+
+/**
+ * A login in one statement (one round trip, atomic on its own): the new
+ * family, its first refresh token, the user's `last_login`, and the
+ * `login_succeeded` event.
+ */
+export async function insertLoginSession(
+  db: Executor,
+  family: NewFamily,
+  token: { jti: string; expiresAt: Date },
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const ip = family.ip?.slice(0, 64) ?? null;
+  const userAgent = family.userAgent?.slice(0, 512) ?? null;
+  await sql`
+    with family as (
+      insert into refresh_families (id, user_id, expires_at, user_agent, ip)
+      values (${family.id}, ${family.userId}, ${family.expiresAt}, ${userAgent}, ${ip})
+      returning id
+    ), token as (
+      insert into refresh_tokens (jti, user_id, family_id, expires_at)
+      select ${token.jti}, ${family.userId}, id, ${token.expiresAt} from family
+    ), seen as (
+      update users set last_login = now() where id = ${family.userId}
+    )
+    insert into auth_events (event, user_id, ip, user_agent, detail)
+    values ('login_succeeded', ${family.userId}, ${ip}, ${userAgent}, ${JSON.stringify(detail)}::jsonb)`.execute(db);
 }

@@ -11,16 +11,28 @@ export interface Blocked {
   secondsLeft: number;
 }
 
-/** The longest block among these keys, if any is blocked now. */
-export async function blockedKeys(db: Executor, keys: string[]): Promise<Blocked[]> {
-  if (keys.length === 0) return [];
+/** Which of these keys are blocked now, and which have a counter at all. */
+export async function throttleState(
+  db: Executor,
+  keys: string[],
+): Promise<{ blocked: Blocked[]; counted: Set<string> }> {
+  if (keys.length === 0) return { blocked: [], counted: new Set() };
   const rows = await db
     .selectFrom("throttles")
-    .select(["key", sql<number>`ceil(extract(epoch from blocked_until - now()))`.as("seconds_left")])
+    .select([
+      "key",
+      sql<number | null>`case when blocked_until > now() then ceil(extract(epoch from blocked_until - now())) end`.as(
+        "seconds_left",
+      ),
+    ])
     .where("key", "in", keys)
-    .where("blocked_until", ">", sql<Date>`now()`)
     .execute();
-  return rows.map((row) => ({ key: row.key, secondsLeft: Math.max(1, Number(row.seconds_left)) }));
+  return {
+    blocked: rows
+      .filter((row) => row.seconds_left !== null)
+      .map((row) => ({ key: row.key, secondsLeft: Math.max(1, Number(row.seconds_left)) })),
+    counted: new Set(rows.map((row) => row.key)),
+  };
 }
 
 export interface HitResult {

@@ -109,10 +109,6 @@ export async function upgradePasswordHash(db: Executor, id: number, from: string
   return result.numUpdatedRows > 0n;
 }
 
-export async function touchLastLogin(db: Executor, id: number): Promise<void> {
-  await db.updateTable("users").set({ last_login: sql`now()` }).where("id", "=", id).execute();
-}
-
 /** Activates or deactivates; deactivation also refuses every access token issued so far. Answers the user's id. */
 export async function setActive(db: Executor, username: string, isActive: boolean): Promise<number | undefined> {
   const row = await db
