@@ -73,7 +73,14 @@ export interface Pruner {
   stop(): Promise<void>;
 }
 
-/** Prunes every `intervalSeconds` (first pass after a random part of it, so that workers spread out). */
+// setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Prunes every `intervalSeconds`. The first pass comes at a random point of
+ * the second half of the interval, so that workers spread out and a server
+ * that is started and stopped quickly (a test) does not prune at all.
+ */
 export function createPruner(db: Db, log: Logger, intervalSeconds: number): Pruner {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -89,12 +96,15 @@ export function createPruner(db: Db, log: Logger, intervalSeconds: number): Prun
   };
   const schedule = (ms: number) => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      current = pass().then(() => schedule(intervalSeconds * 1_000));
-    }, ms).unref();
+    timer = setTimeout(
+      () => {
+        current = pass().then(() => schedule(intervalSeconds * 1_000));
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    ).unref();
   };
   return {
-    start: () => schedule(Math.random() * intervalSeconds * 1_000),
+    start: () => schedule((0.5 + Math.random() / 2) * intervalSeconds * 1_000),
     async stop() {
       stopped = true;
       clearTimeout(timer);

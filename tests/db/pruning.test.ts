@@ -188,6 +188,18 @@ describe("pruning", () => {
     expect((await leftOf("p2", kept.users)).tokens).toEqual(kept.tokens);
   });
 
+  it("waits at least half the interval before its first pass, however long the interval", async () => {
+    const kept = await seedEverything("p4");
+    const logs = capturedLogger();
+    // Ten years: past setTimeout's limit (about 24.8 days), where Node would fire at once.
+    const pruner = createPruner(database.db, logs.log, 10 * 365 * 86_400);
+    pruner.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pruner.stop();
+    expect(logs.lines).toEqual([]);
+    expect((await leftOf("p4", kept.users)).tokens).toHaveLength(4);
+  });
+
   // Exclusion needs a second connection to the same database, which only PostgreSQL has
   // (embedded PGlite is one connection in one process); CI runs the suite on both.
   if (process.env.DATABASE_URL) {

@@ -14,6 +14,7 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     JWT_SIGNING_KEY: TEST_SIGNING_KEY,
     PORT: "0",
     HOST: "127.0.0.1",
+    PRUNE_INTERVAL: "86400",
     ...extra,
   };
 }
