@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Deps } from "../deps.js";
 import { fromUnknown } from "../errors.js";
 import { createRestHandler } from "../rest/handler.js";
+import { appRouter } from "../routers/app.js";
 import { createCorsPolicy } from "./cors.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
@@ -76,7 +77,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
         return;
       }
       if (pathname.startsWith("/trpc/")) {
-        route = `trpc:${pathname.slice("/trpc/".length)}`;
+        route = trpcRoute(pathname.slice("/trpc/".length));
         trpc(req, res);
         return;
       }
@@ -105,6 +106,14 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
   });
   server.on("clientError", answerMalformedRequest);
   return server;
+}
+
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+
+/** A metric label for a tRPC path: a bounded set (a label per path would let clients mint series). */
+function trpcRoute(path: string): string {
+  if (PROCEDURES.has(path)) return `trpc:${path}`;
+  return path.split(",").every((name) => PROCEDURES.has(name)) ? "trpc:batch" : "trpc:unknown";
 }
 
 const pathOf = (req: IncomingMessage) => (req.url ?? "/").split("?")[0] ?? "/";

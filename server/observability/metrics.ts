@@ -62,6 +62,10 @@ export function createMetrics(db: Db): Metrics {
     },
   });
   if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
+  const children = new Map<
+    string,
+    { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }
+  >();
 
   return {
     registry,
@@ -75,8 +79,15 @@ export function createMetrics(db: Db): Metrics {
       };
     },
     observeRequest(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      latency.observe({ method, route }, seconds);
+      // Label sets are few (routes × methods × statuses): look each child up once, not per request.
+      const key = `${method} ${route} ${status}`;
+      let series = children.get(key);
+      if (!series) {
+        series = { count: requests.labels(method, route, String(status)), latency: latency.labels(method, route) };
+        children.set(key, series);
+      }
+      series.count.inc();
+      series.latency.observe(seconds);
     },
     authFailure: (reason) => failures.inc({ reason }),
     render: () => (cluster.isWorker && process.send ? fromPrimary() : registry.metrics()),

@@ -32,6 +32,9 @@ describe("operations", () => {
     await api.get("/api/users/profile/", { token: "garbage" });
     await api.post("/api/token/", { username: "ghost", password: "nope-nope" });
     await api.get("/api/tasks/1/", { token: "garbage" });
+    await http(app().url, "GET", "/trpc/user.me");
+    await http(app().url, "GET", "/trpc/user.me,task.list?batch=1&input={}");
+    for (const made of ["x1", "x2", "user.me,x3"]) await http(app().url, "GET", `/trpc/${made}`);
     expect((await http(app().url, "GET", "/metrics")).status).toBe(401);
     const res = await http(app().url, "GET", "/metrics", {
       headers: { authorization: "Bearer metrics-token-0123456789" },
@@ -44,6 +47,11 @@ describe("operations", () => {
     expect(res.text).toMatch(/auth_failures_total\{reason="token_not_valid"\} 2/);
     expect(res.text).toMatch(/auth_failures_total\{reason="authentication_failed"\} 1/);
     expect(res.text).toMatch(/outbox_mails\{status="pending"\} \d+/);
+    // tRPC paths get a series per real procedure, and no client can mint more.
+    expect(res.text).toMatch(/http_requests_total\{method="GET",route="trpc:user.me",status="401"\} 1/);
+    expect(res.text).toMatch(/http_requests_total\{method="GET",route="trpc:batch",status="\d+"\} 1/);
+    expect(res.text).toMatch(/http_requests_total\{method="GET",route="trpc:unknown",status="404"\} 3/);
+    expect(res.text).not.toMatch(/x1|x2|x3/);
   });
 
   it("logs each request with its id and without secrets", async () => {
