@@ -222,7 +222,8 @@ describe("pruning", () => {
         expect((await leftOf("p3", kept.users)).tokens).toHaveLength(4);
         release();
         await holder;
-        expect((await pruneAll(database.db))?.refreshTokens).toBe(1);
+        expect(await pruneAll(database.db)).toBeDefined();
+        expect((await leftOf("p3", kept.users)).tokens).toEqual(kept.tokens);
       } finally {
         await other.close();
       }
