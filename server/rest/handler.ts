@@ -82,7 +82,7 @@ export type RestHandler = (req: IncomingMessage, url: URL) => Promise<RestRespon
 
 /**
  * The REST bridge: Django-compatible paths, bodies and errors, served by the
- * same procedures as tRPC through a server-side caller.
+ * same procedures as tRPC, called as tRPC's own adapters call them.
  */
 export function createRestHandler(
   deps: Deps,
