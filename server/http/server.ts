@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Deps } from "../deps.js";
 import { fromUnknown } from "../errors.js";
 import { createRestHandler } from "../rest/handler.js";
-import { appRouter } from "../routers/app.js";
+import { proceduresByPath } from "../routers/app.js";
 import { createCorsPolicy } from "./cors.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
@@ -41,7 +41,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     res.setHeader("X-Request-Id", requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     let route = "unmatched";
-    res.on("close", metrics.requestStarted());
+    res.once("close", metrics.requestStarted());
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(req.method ?? "", route, res.statusCode, seconds);
@@ -108,12 +108,10 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
   return server;
 }
 
-const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
-
 /** A metric label for a tRPC path: a bounded set (a label per path would let clients mint series). */
 function trpcRoute(path: string): string {
-  if (PROCEDURES.has(path)) return `trpc:${path}`;
-  return path.split(",").every((name) => PROCEDURES.has(name)) ? "trpc:batch" : "trpc:unknown";
+  if (proceduresByPath[path]) return `trpc:${path}`;
+  return path.split(",").every((name) => proceduresByPath[name]) ? "trpc:batch" : "trpc:unknown";
 }
 
 const pathOf = (req: IncomingMessage) => (req.url ?? "/").split("?")[0] ?? "/";

@@ -10,7 +10,7 @@ import { countMail } from "../db/repositories/outbox.js";
  */
 export interface Metrics {
   registry: Registry;
-  /** Counts a request as in flight until the returned function is called. */
+  /** Counts a request as in flight until the returned function is called (once: on the response's close). */
   requestStarted(): () => void;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   authFailure(reason: string): void;
@@ -72,11 +72,7 @@ export function createMetrics(db: Db): Metrics {
     contentType: registry.contentType,
     requestStarted() {
       inFlight.inc();
-      let done = false;
-      return () => {
-        if (!done) inFlight.dec();
-        done = true;
-      };
+      return () => inFlight.dec();
     },
     observeRequest(method, route, status, seconds) {
       // Label sets are few (routes × methods × statuses): look each child up once, not per request.

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import { type AnyTRPCProcedure, callTRPCProcedure, TRPCError } from "@trpc/server";
+import { callTRPCProcedure, TRPCError } from "@trpc/server";
 import { createContext } from "../context.js";
 import type { Deps } from "../deps.js";
 import { AUTH_FAILURES, fromUnknown, texts } from "../errors.js";
 import { requestInfoReader } from "../http/request-info.js";
 import type { Reply } from "../http/respond.js";
-import { appRouter } from "../routers/app.js";
+import { appRouter, proceduresByPath } from "../routers/app.js";
 import { authenticateAccessToken } from "../services/auth.js";
 import { toAppError } from "../trpc.js";
 import { parseBody, readBody } from "./body.js";
@@ -188,11 +188,8 @@ function pathParams(entry: PathEntry, match: RegExpExecArray): Record<string, nu
   return params;
 }
 
-// At runtime tRPC keeps every procedure under its dotted path (the declared type is nested).
-const flatProcedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure | undefined>;
-
 function procedureType(route: RestRoute) {
-  const procedure = flatProcedures[route.procedure];
+  const procedure = proceduresByPath[route.procedure];
   if (!procedure) throw new Error(`the route table names an unknown procedure: ${route.procedure}`);
   return procedure._def.type;
 }

@@ -86,10 +86,11 @@ export async function rotate(
   client: Client,
 ): Promise<{ access: string; refresh?: string }> {
   const token = await verifyBodyToken(deps, raw, "refresh");
-  if (userIdFromClaim(token.userId) === undefined) throw notValid(texts.tokenNoUser);
+  const userId = userIdFromClaim(token.userId);
+  if (userId === undefined) throw notValid(texts.tokenNoUser);
   const { rotateRefreshTokens, blacklistAfterRotation } = deps.config.jwt;
-  if (rotateRefreshTokens && blacklistAfterRotation) {
-    const fast = await rotateFast(deps, token, client);
+  if (rotateRefreshTokens && blacklistAfterRotation && userId !== null) {
+    const fast = await rotateFast(deps, token.jti, userId, client);
     if (fast) return fast;
   }
 
@@ -118,13 +119,11 @@ export async function rotate(
  * inactive user, a token the Django service issued) takes the path below,
  * which finds out which and answers accordingly.
  */
-async function rotateFast(deps: SessionDeps, token: VerifiedToken, client: Client) {
-  const userId = userIdFromClaim(token.userId);
-  if (typeof userId !== "number") return undefined;
+async function rotateFast(deps: SessionDeps, jti: string, userId: number, client: Client) {
   const refresh = await deps.tokens.sign("refresh", userId);
   const rotated = await rotateInOneStatement(
     deps.db,
-    token.jti,
+    jti,
     userId,
     { jti: refresh.jti, expiresAt: new Date(refresh.exp * 1000) },
     client,

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
+import { clientColumns } from "./client-columns.js";
 
 export const AUTH_EVENTS = [
   "login_succeeded",
@@ -40,8 +41,7 @@ export async function recordEvent(db: Executor, input: AuthEventInput): Promise<
       event: input.event,
       user_id: input.userId ?? null,
       username: input.username?.slice(0, 150) ?? null,
-      ip: input.ip?.slice(0, 64) ?? null,
-      user_agent: input.userAgent?.slice(0, 512) ?? null,
+      ...clientColumns(input),
       detail: input.detail ? JSON.stringify(input.detail) : null,
     })
     .execute();

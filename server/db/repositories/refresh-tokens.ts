@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
+import { clientColumns } from "./client-columns.js";
 
 /**
  * Refresh tokens, kept by jti (never the token), in families: one family per
@@ -39,6 +40,7 @@ export async function insertRefreshToken(
  * when it inserted.
  */
 export async function insertFamilyIfAbsent(db: Executor, family: NewFamily & { createdAt: Date }): Promise<boolean> {
+  const { ip, user_agent } = clientColumns(family);
   const row = await db
     .insertInto("refresh_families")
     .columns(["id", "user_id", "created_at", "last_used_at", "expires_at", "user_agent", "ip"])
@@ -52,8 +54,8 @@ export async function insertFamilyIfAbsent(db: Executor, family: NewFamily & { c
           sql<Date>`${family.createdAt}::timestamptz`.as("created_at"),
           sql<Date>`${family.createdAt}::timestamptz`.as("last_used_at"),
           sql<Date>`${family.expiresAt}::timestamptz`.as("expires_at"),
-          eb.val(family.userAgent?.slice(0, 512) ?? null).as("user_agent"),
-          eb.val(family.ip?.slice(0, 64) ?? null).as("ip"),
+          eb.val(user_agent).as("user_agent"),
+          eb.val(ip).as("ip"),
         ])
         .where("id", "=", family.userId),
     )
@@ -149,13 +151,10 @@ export async function refreshTokenState(db: Executor, jti: string): Promise<Refr
 }
 
 export async function touchFamily(db: Executor, familyId: string, client: { ip?: string; userAgent?: string }) {
+  const { ip, user_agent } = clientColumns(client);
   await db
     .updateTable("refresh_families")
-    .set({
-      last_used_at: sql`now()`,
-      ...(client.ip ? { ip: client.ip.slice(0, 64) } : {}),
-      ...(client.userAgent ? { user_agent: client.userAgent.slice(0, 512) } : {}),
-    })
+    .set({ last_used_at: sql`now()`, ...(ip ? { ip } : {}), ...(user_agent ? { user_agent } : {}) })
     .where("id", "=", familyId)
     .execute();
 }
@@ -305,8 +304,7 @@ export async function rotateInOneStatement(
   next: { jti: string; expiresAt: Date },
   client: { ip?: string | undefined; userAgent?: string | undefined },
 ): Promise<Rotated | undefined> {
-  const ip = client.ip?.slice(0, 64) ?? null;
-  const userAgent = client.userAgent?.slice(0, 512) ?? null;
+  const { ip, user_agent: userAgent } = clientColumns(client);
   const { rows } = await sql<{ family_id: string; expires_at: Date }>`
     with consumed as (
       update refresh_tokens t
@@ -344,8 +342,7 @@ export async function insertLoginSession(
   token: { jti: string; expiresAt: Date },
   detail: Record<string, unknown>,
 ): Promise<void> {
-  const ip = family.ip?.slice(0, 64) ?? null;
-  const userAgent = family.userAgent?.slice(0, 512) ?? null;
+  const { ip, user_agent: userAgent } = clientColumns(family);
   await sql`
     with family as (
       insert into refresh_families (id, user_id, expires_at, user_agent, ip)
