@@ -8,7 +8,13 @@ import { openApiDocument } from "../rest/openapi.js";
  * /api/openapi.json and the API reference page at /api/docs: Swagger UI,
  * served from its npm package (no CDN), pointed at the document.
  */
-export type DocsHandler = (pathname: string, res: ServerResponse, headOnly: boolean) => boolean;
+export type DocsHandler = (
+  pathname: string,
+  res: ServerResponse,
+  headOnly: boolean,
+  /** Sent along: what every response carries. */
+  headers: Record<string, string>,
+) => boolean;
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -52,8 +58,15 @@ export function createDocsHandler(): DocsHandler {
     }
     return content;
   };
-  const reply = (res: ServerResponse, type: string, body: string | Buffer, headOnly: boolean) => {
+  const reply = (
+    res: ServerResponse,
+    type: string,
+    body: string | Buffer,
+    headOnly: boolean,
+    headers: Record<string, string>,
+  ) => {
     res.writeHead(200, {
+      ...headers,
       "Content-Type": type,
       "Content-Length": String(Buffer.byteLength(body)),
       "Cache-Control": "public, max-age=300",
@@ -61,23 +74,23 @@ export function createDocsHandler(): DocsHandler {
     res.end(headOnly ? undefined : body);
   };
 
-  return (pathname, res, headOnly) => {
+  return (pathname, res, headOnly, headers) => {
     if (pathname === "/api/openapi.json") {
-      reply(res, "application/json", document, headOnly);
+      reply(res, "application/json", document, headOnly, headers);
       return true;
     }
     if (pathname === "/api/docs" || pathname === "/api/docs/") {
-      reply(res, "text/html; charset=utf-8", PAGE, headOnly);
+      reply(res, "text/html; charset=utf-8", PAGE, headOnly, headers);
       return true;
     }
     const name = pathname.startsWith("/api/docs/") ? pathname.slice("/api/docs/".length) : undefined;
     if (name === "init.js") {
-      reply(res, "text/javascript; charset=utf-8", INIT, headOnly);
+      reply(res, "text/javascript; charset=utf-8", INIT, headOnly, headers);
       return true;
     }
     const type = name === undefined ? undefined : ASSETS[name];
     if (name !== undefined && type !== undefined) {
-      reply(res, type, asset(name), headOnly);
+      reply(res, type, asset(name), headOnly, headers);
       return true;
     }
     return false;

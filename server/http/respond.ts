@@ -21,8 +21,9 @@ export const jsonReply = (status: number, body: unknown, headers: Record<string,
   body: JSON.stringify(body),
 });
 
-export function send(res: ServerResponse, reply: Reply, headOnly: boolean): void {
-  const headers: Record<string, string> = { ...reply.headers };
+/** Writes `reply` in one call, after `common` (what every response carries). */
+export function send(res: ServerResponse, reply: Reply, headOnly: boolean, common: Record<string, string> = {}): void {
+  const headers: Record<string, string> = { ...common, ...reply.headers };
   headers.Vary = "Accept, Origin";
   if (reply.body !== undefined) {
     headers["Content-Type"] ??= "application/json";

@@ -22,13 +22,19 @@ const tooLarge = (limit: number) =>
 /** Django's DATA_UPLOAD_MAX_NUMBER_FIELDS. */
 export const MAX_FORM_FIELDS = 1000;
 
+const newDecoder = (charset: string) => new TextDecoder(charset, { fatal: true, ignoreBOM: true });
+/** Without `stream`, every decode starts afresh: one decoder serves every request. */
+const UTF8 = newDecoder("utf-8");
+
 /** The declared charset (UTF-8 by default); a BOM is an error, as in Python's json. */
 function decoder(contentType: string): TextDecoder {
+  if (!/charset/i.test(contentType)) return UTF8;
   const declared = /;\s*charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType)?.[1] ?? "utf-8";
   // Python's spellings that the WHATWG labels lack.
   const charset = declared.toLowerCase().replace(/^latin[-_]1$/, "latin1");
+  if (charset === "utf-8" || charset === "utf8") return UTF8;
   try {
-    return new TextDecoder(charset, { fatal: true, ignoreBOM: true });
+    return newDecoder(charset);
   } catch {
     throw new AppError("unsupported_media_type", `Unsupported media type "${contentType}" in request.`);
   }
@@ -54,7 +60,8 @@ function fields(entries: Iterable<[string, unknown]>): Record<string, unknown> {
  */
 export async function parseBody(contentType: string | undefined, raw: Buffer): Promise<unknown> {
   if (raw.length === 0 || contentType === undefined || contentType.trim() === "") return {};
-  const media = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  const media =
+    contentType === "application/json" ? contentType : (contentType.split(";")[0] ?? "").trim().toLowerCase();
   if (media === "application/json") {
     const text = decoder(contentType);
     try {

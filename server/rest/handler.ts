@@ -73,6 +73,21 @@ function compileRoutes(table: readonly RestRoute[]): PathEntry[] {
   return [...entries.values()];
 }
 
+/**
+ * Paths without parameters, found without trying every pattern: keyed without
+ * the trailing slash, and only where no earlier pattern would have matched first.
+ */
+function exactPaths(entries: readonly PathEntry[]): Map<string, PathEntry> {
+  const exact = new Map<string, PathEntry>();
+  entries.forEach((entry, index) => {
+    if (entry.params.length > 0) return;
+    const bare = entry.template.replace(/\/+$/, "");
+    if (entries.slice(0, index).some((earlier) => earlier.pattern.test(bare))) return;
+    exact.set(bare, entry);
+  });
+  return exact;
+}
+
 export interface RestResponse extends Reply {
   /** The matched route's template, for metrics and logs. */
   route?: string;
@@ -89,6 +104,7 @@ export function createRestHandler(
   onInternalError: (error: unknown, req: IncomingMessage) => void,
 ): RestHandler {
   const entries = compileRoutes(routes);
+  const exact = exactPaths(entries);
   const readRequest = requestInfoReader(deps.config.http.trustedProxies);
 
   const fail = (error: unknown, req: IncomingMessage, allow: string, route?: RestRoute): Reply => {
@@ -99,15 +115,19 @@ export function createRestHandler(
     return json(rest.status, rest.body, { ...rest.headers, Allow: allow });
   };
 
+  const NO_CAPTURES: readonly string[] = [];
   return async (req, url) => {
+    const path = url.pathname;
+    const hit = exact.get(path.endsWith("/") ? path.slice(0, -1) : path);
+    if (hit) return withRoute(await serve(req, url, hit, NO_CAPTURES), hit);
     for (const entry of entries) {
-      const match = entry.pattern.exec(url.pathname);
-      if (match) return { ...(await serve(req, url, entry, match)), route: entry.template };
+      const match = entry.pattern.exec(path);
+      if (match) return withRoute(await serve(req, url, entry, match.slice(1)), entry);
     }
     return json(404, { detail: texts.notFound });
   };
 
-  async function serve(req: IncomingMessage, url: URL, entry: PathEntry, match: RegExpExecArray): Promise<Reply> {
+  async function serve(req: IncomingMessage, url: URL, entry: PathEntry, captures: readonly string[]): Promise<Reply> {
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     const compiled = entry.byMethod.get(method)?.find(({ route }) => route.when?.(url) ?? true);
     const route = compiled?.route;
@@ -126,7 +146,7 @@ export function createRestHandler(
         if (method === "OPTIONS") return json(200, {}, { Allow: entry.allow });
         return json(405, { detail: `Method "${req.method}" not allowed.` }, { Allow: entry.allow });
       }
-      const params = pathParams(entry, match);
+      const params = pathParams(entry, captures);
       if (!params) return json(404, { detail: texts.notFound }, { Allow: entry.allow });
       const input = await requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes);
       // What a server-side caller does, without building its proxy on every request.
@@ -154,7 +174,7 @@ export function createRestHandler(
  * Accept header that allows neither is a 406.
  */
 export function acceptsJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept.trim() === "") return true;
+  if (accept === undefined || accept === "*/*" || accept === "application/json" || accept.trim() === "") return true;
   return accept.split(",").some((range) => {
     const [type = "", ...params] = range.trim().toLowerCase().split(";");
     if (params.some((param) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(param))) return false;
@@ -171,11 +191,13 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: JSON.stringify(body).replace(LINE_SEPARATORS, (char) => (char === "\u2028" ? "\\u2028" : "\\u2029")),
 });
 
+const withRoute = (reply: Reply, entry: PathEntry): RestResponse => ({ ...reply, route: entry.template });
+
 /** Ids as Django parses them (`01` is 1), or plain text keys; anything else names no object. */
-function pathParams(entry: PathEntry, match: RegExpExecArray): Record<string, number | string> | undefined {
+function pathParams(entry: PathEntry, captures: readonly string[]): Record<string, number | string> | undefined {
   const params: Record<string, number | string> = {};
   for (const [index, name] of entry.params.entries()) {
-    const raw = match[index + 1] ?? "";
+    const raw = captures[index] ?? "";
     if (entry.textParams.has(name)) {
       if (!/^[\w-]{1,64}$/.test(raw)) return undefined;
       params[name] = raw;
