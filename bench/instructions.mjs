@@ -1,0 +1,151 @@
+// Instructions per request, counted by valgrind's callgrind: a repeatable
+// measure of a server's own CPU cost on a machine too noisy for req/s to show a
+// change of a few percent. Each server (one process, no cluster) runs under
+// callgrind with instrumentation off; autocannon, outside valgrind, warms it up
+// at full speed, then a fixed number of requests is counted. Instructions are
+// not time (cache misses and the kernel are not in them), so `npm run bench`
+// remains the measure of record; this one tells whether a change helped.
+//
+//   npm run build && node bench/instructions.mjs              # S3 and S4, ours and the floor
+//   INSTR_SCENARIOS=S2,S5 INSTR_REQUESTS=4000 node bench/instructions.mjs
+//   INSTR_KEEP=1 …   keeps the dumps, for callgrind_annotate
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { createDatabase, createMinter, dropDatabase, seedUsers } from "./db.mjs";
+import { SCENARIOS } from "./scenarios.mjs";
+import { ENTRIES, freePort } from "./servers.mjs";
+
+const env = process.env;
+const settings = {
+  scenarios: (env.INSTR_SCENARIOS ?? "S3,S4").split(","),
+  requests: Number(env.INSTR_REQUESTS ?? 2000),
+  // Enough for V8 to finish optimizing the request path; run at full speed, so cheap.
+  warmup: Number(env.INSTR_WARMUP ?? 10_000),
+  connections: 8,
+  adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
+};
+const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
+const LIFETIMES = { access: 3600, refresh: 86400 };
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+for (const id of settings.scenarios) if (!SCENARIOS[id] || id === "S7") throw new Error(`unsupported scenario ${id}`);
+
+/** Sends `amount` requests, connection i as user i; answers autocannon's result. */
+function drive(url, requestFor, amount) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: settings.connections,
+    amount,
+    timeout: 120,
+    setupClient: (client) => client.setRequests([requestFor(next++)]),
+  });
+}
+
+/** One server under callgrind: answers instructions per request of `scenario`. */
+async function count(kind, scenario, url, context) {
+  const port = await freePort();
+  const out = mkdtempSync(join(tmpdir(), "bench-callgrind-"));
+  // valgrind and callgrind_control name their shared files after these: both must see the same.
+  const childEnv = {
+    PATH: env.PATH ?? "",
+    HOME: env.HOME ?? "/tmp",
+    USER: env.USER ?? "bench",
+    LOGNAME: env.LOGNAME ?? "bench",
+    NODE_ENV: "production",
+    DATABASE_URL: url,
+    JWT_SIGNING_KEY: SIGNING_KEY,
+    ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
+    REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
+    LOG_LEVEL: "silent",
+    MAIL_OUTBOX_DIR: out,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    WEB_CONCURRENCY: "1",
+  };
+  const child = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${join(out, "callgrind.out")}`,
+      // V8 writes and rewrites machine code.
+      "--smc-check=all-non-file",
+      process.execPath,
+      // Compilation and GC on the main thread: fewer threads, steadier counts.
+      "--single-threaded",
+      ENTRIES[kind],
+    ],
+    { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const control = (...args) =>
+    execFileSync("callgrind_control", [...args, String(child.pid)], { env: childEnv, stdio: "ignore" });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let waited = 0; ; waited += 500) {
+      if (child.exitCode !== null) throw new Error(`${kind} exited under valgrind:\n${stderr}`);
+      if (waited > 300_000) throw new Error(`${kind} did not start under valgrind in 5 minutes:\n${stderr}`);
+      if (
+        await fetch(`${base}/api/token/`).then(
+          (res) => res.status === 405,
+          () => false,
+        )
+      )
+        break;
+      await sleep(500);
+    }
+    const requestFor = await SCENARIOS[scenario].requests(context);
+    await drive(base, requestFor, settings.warmup);
+    control("--instr=on");
+    const result = await drive(base, requestFor, settings.requests);
+    control("--dump");
+    if (result.non2xx > 0 || result.errors > 0) {
+      throw new Error(`${kind} ${scenario}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    }
+    let instructions = 0;
+    for (const name of readdirSync(out)) {
+      if (!name.startsWith("callgrind.out")) continue;
+      const summary = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(join(out, name), "utf8"));
+      instructions += Number(summary?.[1] ?? 0);
+    }
+    return instructions / result.requests.total;
+  } finally {
+    child.kill("SIGKILL");
+    if (env.INSTR_KEEP === "1") console.error(`${kind} ${scenario}: callgrind dumps kept in ${out}`);
+    else rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const name = `bench_instr_${process.pid}`;
+const url = await createDatabase(settings.adminUrl, name);
+try {
+  // Our server applies the migrations when it starts; started once without valgrind for that.
+  const { startServer } = await import("./servers.mjs");
+  const migrated = await startServer("ours", {
+    env: { DATABASE_URL: url, JWT_SIGNING_KEY: SIGNING_KEY, LOG_LEVEL: "silent", MAIL_OUTBOX_DIR: tmpdir() },
+    workers: 1,
+  });
+  await migrated.stop();
+  const users = await seedUsers(url, settings.connections);
+  const context = { url, users, userIds: users, minter: createMinter(url, SIGNING_KEY, LIFETIMES) };
+  console.log(`| scenario | ours (k instr/req) | floor (k instr/req) | floor/ours |\n| --- | ---: | ---: | ---: |`);
+  for (const scenario of settings.scenarios) {
+    const ours = await count("ours", scenario, url, context);
+    const floor = await count("floor", scenario, url, context);
+    if (scenario === "S6") await context.minter.cleanNewTasks();
+    console.log(
+      `| ${scenario} | ${(ours / 1000).toFixed(0)} | ${(floor / 1000).toFixed(0)} | ${(floor / ours).toFixed(2)} |`,
+    );
+  }
+} finally {
+  await dropDatabase(settings.adminUrl, name);
+}
