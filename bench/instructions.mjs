@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { createDatabase, createMinter, dropDatabase, seedUsers } from "./db.mjs";
 import { SCENARIOS } from "./scenarios.mjs";
-import { ENTRIES, freePort } from "./servers.mjs";
+import { ENTRIES, freePort, LIFETIMES, SIGNING_KEY, serverEnv, startServer } from "./servers.mjs";
 
 const env = process.env;
 const settings = {
@@ -29,8 +29,6 @@ const settings = {
   connections: 8,
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
 };
-const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
-const LIFETIMES = { access: 3600, refresh: 86400 };
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id] || id === "S7") throw new Error(`unsupported scenario ${id}`);
@@ -57,13 +55,7 @@ async function count(kind, scenario, url, context) {
     HOME: env.HOME ?? "/tmp",
     USER: env.USER ?? "bench",
     LOGNAME: env.LOGNAME ?? "bench",
-    NODE_ENV: "production",
-    DATABASE_URL: url,
-    JWT_SIGNING_KEY: SIGNING_KEY,
-    ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
-    REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
-    LOG_LEVEL: "silent",
-    MAIL_OUTBOX_DIR: out,
+    ...serverEnv(url, out),
     PORT: String(port),
     HOST: "127.0.0.1",
     WEB_CONCURRENCY: "1",
@@ -129,11 +121,7 @@ const name = `bench_instr_${process.pid}`;
 const url = await createDatabase(settings.adminUrl, name);
 try {
   // Our server applies the migrations when it starts; started once without valgrind for that.
-  const { startServer } = await import("./servers.mjs");
-  const migrated = await startServer("ours", {
-    env: { DATABASE_URL: url, JWT_SIGNING_KEY: SIGNING_KEY, LOG_LEVEL: "silent", MAIL_OUTBOX_DIR: tmpdir() },
-    workers: 1,
-  });
+  const migrated = await startServer("ours", { env: serverEnv(url, tmpdir()), workers: 1 });
   await migrated.stop();
   const users = await seedUsers(url, settings.connections);
   const context = { url, users, userIds: users, minter: createMinter(url, SIGNING_KEY, LIFETIMES) };

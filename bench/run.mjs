@@ -10,7 +10,17 @@ import { addHistory, checkpoint, createDatabase, createMinter, dropDatabase, pos
 import { summarizeProfile } from "./profile.mjs";
 import { checkTargets, markdown, summarize } from "./report.mjs";
 import { drive, SCENARIOS, stopLoad } from "./scenarios.mjs";
-import { ENTRIES, killAllNow, otherLoad, sampleRss, startServer, stopAll } from "./servers.mjs";
+import {
+  serverEnv as benchServerEnv,
+  ENTRIES,
+  killAllNow,
+  LIFETIMES,
+  otherLoad,
+  SIGNING_KEY,
+  sampleRss,
+  startServer,
+  stopAll,
+} from "./servers.mjs";
 
 const env = process.env;
 const quick = env.BENCH_QUICK === "1";
@@ -28,8 +38,6 @@ const settings = {
   // "ours" or "floor": CPU-profile that server alone instead (one worker, one start per scenario).
   profile: env.BENCH_PROFILE,
 };
-const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
-const LIFETIMES = { access: 3600, refresh: 86400 };
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id}`);
@@ -64,15 +72,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
-const serverEnv = (url) => ({
-  NODE_ENV: "production",
-  DATABASE_URL: url,
-  JWT_SIGNING_KEY: SIGNING_KEY,
-  ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
-  REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
-  LOG_LEVEL: "silent",
-  MAIL_OUTBOX_DIR: outbox,
-});
+const serverEnv = (url) => benchServerEnv(url, outbox);
 
 const failures = [];
 // The clock of V8's profiler samples too (CLOCK_MONOTONIC, µs), so that a profile can be cut to the measured runs.

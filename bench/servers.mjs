@@ -12,6 +12,21 @@ export const ENTRIES = {
   floor: fileURLToPath(new URL("./floor-server.mjs", import.meta.url)),
 };
 
+/** The servers' settings, shared by every bench script: the bench signs tokens with the same key. */
+export const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
+export const LIFETIMES = { access: 3600, refresh: 86400 };
+
+/** The environment both servers run with (`startServer` adds the port, host and workers). */
+export const serverEnv = (url, outbox) => ({
+  NODE_ENV: "production",
+  DATABASE_URL: url,
+  JWT_SIGNING_KEY: SIGNING_KEY,
+  ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
+  REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
+  LOG_LEVEL: "silent",
+  MAIL_OUTBOX_DIR: outbox,
+});
+
 const running = new Set();
 
 export function freePort() {

@@ -115,7 +115,6 @@ export function createRestHandler(
     return json(rest.status, rest.body, { ...rest.headers, Allow: allow });
   };
 
-  const NO_CAPTURES: readonly string[] = [];
   return async (req, url) => {
     const path = url.pathname;
     const hit = exact.get(path.endsWith("/") ? path.slice(0, -1) : path);
@@ -190,6 +189,8 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   headers,
   body: JSON.stringify(body).replace(LINE_SEPARATORS, (char) => (char === "\u2028" ? "\\u2028" : "\\u2029")),
 });
+
+const NO_CAPTURES: readonly string[] = [];
 
 const withRoute = (reply: Reply, entry: PathEntry): RestResponse => ({ ...reply, route: entry.template });
 
