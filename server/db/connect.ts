@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type Transaction } from "kysely";
 import pg from "pg";
 import { PGliteDialect } from "./pglite-dialect.js";
@@ -83,6 +82,8 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     return { db, kind: "postgres", close: () => db.destroy() };
   }
   if (!options.pgliteDir.startsWith("memory://")) mkdirSync(options.pgliteDir, { recursive: true });
+  // Loaded only here: its WebAssembly build would sit unused in every PostgreSQL worker's heap.
+  const { PGlite } = await import("@electric-sql/pglite");
   const pglite = await PGlite.create(options.pgliteDir, { relaxedDurability: false });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, kind: "pglite", close: () => db.destroy() };

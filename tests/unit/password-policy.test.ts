@@ -1,6 +1,14 @@
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkPassword, quickRatio } from "../../server/services/password-policy.js";
+import { dataFile } from "../../server/paths.js";
+import {
+  checkPassword,
+  loadCommonPasswords,
+  quickRatio,
+  sortedWordList,
+} from "../../server/services/password-policy.js";
 
 interface Case {
   password: string;
@@ -38,5 +46,32 @@ describe("the password policy equals Django's default validators", () => {
     expect(quickRatio("", "")).toBe(1);
     expect(quickRatio("aaaa", "a")).toBeCloseTo(0.4);
     expect(quickRatio("😀x", "x😀")).toBe(1);
+  });
+});
+
+describe("the sorted word list", () => {
+  it("answers like a Set, for any words and any probes", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), fc.array(fc.string()), (words, probes) => {
+        const list = sortedWordList(words);
+        const set = new Set(words);
+        expect(list.size).toBe(set.size);
+        for (const probe of [...words, ...probes]) expect(list.has(probe)).toBe(set.has(probe));
+      }),
+    );
+  });
+
+  it("holds every one of Django's common passwords, and nothing more", () => {
+    const words = gunzipSync(readFileSync(dataFile("common-passwords.txt.gz")))
+      .toString("utf8")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
+    const list = loadCommonPasswords();
+    const set = new Set(words);
+    expect(list.size).toBe(set.size);
+    expect(words.filter((word) => !list.has(word))).toEqual([]);
+    const nearMisses = words.flatMap((word) => [`${word}!`, word.slice(1), word.toUpperCase()]);
+    expect(nearMisses.filter((word) => list.has(word))).toEqual(nearMisses.filter((word) => set.has(word)));
   });
 });
