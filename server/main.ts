@@ -3,6 +3,7 @@ import { createApp } from "./app.js";
 import { type Config, ConfigError } from "./config.js";
 import { connectDatabase } from "./db/connect.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { tuneHeap } from "./heap.js";
 import { createLogger, type Logger } from "./logger.js";
 import { serveClusterMetrics } from "./observability/metrics.js";
 import { migrationsDir } from "./paths.js";
@@ -28,6 +29,7 @@ function readConfig(): Config {
 }
 
 async function serve(config: Config, log: Logger): Promise<void> {
+  tuneHeap();
   const app = await createApp(config, { log });
   let stopping = false;
   const shutdown = (signal: string) => {
