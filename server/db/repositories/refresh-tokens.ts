@@ -304,15 +304,41 @@ export async function rotateInOneStatement(
   next: { jti: string; expiresAt: Date },
   client: { ip?: string | undefined; userAgent?: string | undefined },
 ): Promise<Rotated | undefined> {
+  const { rows } = await rotationStatement(oldJti, userId, next, client).execute(db);
+  const row = rows[0];
+  return row && { familyId: row.family_id, expiresAt: row.expires_at };
+}
+
+/**
+ * Every row is reached by its primary key: the token, then its family, the
+ * user and, for the touch, the family again, each through an equality with a
+ * single value. Written as one join, the plan depended on statistics: on
+ * tables analyzed while nearly empty (a new deployment, or autovacuum off)
+ * PostgreSQL scanned every live family, or every token of the user through the
+ * user_id index, on each refresh, and S2 of the bench fell to a fifth of its
+ * speed (tests/db/rotation-plan.test.ts). `t.revoked_at is null` stays on the
+ * updated row itself, so that of two concurrent rotations exactly one matches.
+ */
+export function rotationStatement(
+  oldJti: string,
+  userId: number,
+  next: { jti: string; expiresAt: Date },
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+) {
   const { ip, user_agent: userAgent } = clientColumns(client);
-  const { rows } = await sql<{ family_id: string; expires_at: Date }>`
-    with consumed as (
+  return sql<{ family_id: string; expires_at: Date }>`
+    with token as materialized (
+      select user_id, family_id from refresh_tokens where jti = ${oldJti}
+    ), family as materialized (
+      select f.id, f.expires_at from refresh_families f
+       where f.id = (select family_id from token where user_id = ${userId})
+         and f.revoked_at is null and f.expires_at > now()
+         and exists (select from users u where u.id = f.user_id and u.is_active)
+    ), consumed as (
       update refresh_tokens t
          set revoked_at = now(), revoke_reason = 'rotated'
-        from refresh_families f, users u
-       where t.jti = ${oldJti} and t.revoked_at is null and t.user_id = ${userId}
-         and f.id = t.family_id and f.revoked_at is null and f.expires_at > now()
-         and u.id = f.user_id and u.is_active
+        from family f
+       where t.jti = ${oldJti} and t.revoked_at is null and t.family_id = f.id
       returning t.family_id, least(${next.expiresAt}::timestamptz, f.expires_at) as expires_at
     ), issued as (
       insert into refresh_tokens (jti, user_id, family_id, expires_at)
@@ -320,15 +346,12 @@ export async function rotateInOneStatement(
     ), touched as (
       update refresh_families f
          set last_used_at = now(), ip = coalesce(${ip}, f.ip), user_agent = coalesce(${userAgent}, f.user_agent)
-        from consumed c
-       where f.id = c.family_id
+       where f.id = (select family_id from consumed)
     ), audited as (
       insert into auth_events (event, user_id, ip, user_agent)
       select 'token_refreshed', ${userId}, ${ip}, ${userAgent} from consumed
     )
-    select family_id, expires_at from consumed`.execute(db);
-  const row = rows[0];
-  return row && { familyId: row.family_id, expiresAt: row.expires_at };
+    select family_id, expires_at from consumed`;
 }
 
 /**
