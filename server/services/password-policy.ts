@@ -75,15 +75,18 @@ export function sortedWordList(words: Iterable<string>): WordList {
 
 let commonPasswords: WordList | undefined;
 
-/** Django's list of 20,000 common passwords (server/data/README.md), read once on first use. */
+/** The lines of Django's list of 20,000 common passwords (server/data/README.md). */
+export function readCommonPasswords(): string[] {
+  return gunzipSync(readFileSync(dataFile("common-passwords.txt.gz")))
+    .toString("utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** The common passwords as a word list, read once on first use. */
 export function loadCommonPasswords(): WordList {
-  commonPasswords ??= sortedWordList(
-    gunzipSync(readFileSync(dataFile("common-passwords.txt.gz")))
-      .toString("utf8")
-      .split("\n")
-      .map((line) => line.trim())
-      .filter(Boolean),
-  );
+  commonPasswords ??= sortedWordList(readCommonPasswords());
   return commonPasswords;
 }
 
