@@ -19,10 +19,11 @@ export interface RequestInfo {
 }
 
 export function createContext(deps: Deps, request: RequestInfo = {}): Context {
-  return {
+  const context: Context = {
     deps,
     authorization: request.authorization,
     client: { ip: request.ip, userAgent: request.userAgent },
-    ...(request.authenticated ? { authenticated: request.authenticated } : {}),
   };
+  if (request.authenticated) context.authenticated = request.authenticated;
+  return context;
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
  */
 export interface CorsPolicy {
   /** Headers for a response to `req`; empty for origins that are not allowed. */
-  headers(req: IncomingMessage): Record<string, string>;
+  headers(req: IncomingMessage): Readonly<Record<string, string>>;
   /** For a preflight, the headers of its empty 200 answer (no CORS headers for origins not allowed); else undefined. */
   preflight(req: IncomingMessage): Record<string, string> | undefined;
 }
@@ -16,14 +16,15 @@ const ALLOW_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT";
 const ALLOW_HEADERS =
   "accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, x-csrftoken, x-requested-with, x-request-id, trpc-accept";
 const PREFLIGHT_MAX_AGE = "86400";
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export function createCorsPolicy(allowedOrigins: readonly string[], allowCredentials: boolean): CorsPolicy {
   const allowed = new Set(allowedOrigins);
 
-  const headers = (req: IncomingMessage): Record<string, string> => {
+  const headers = (req: IncomingMessage): Readonly<Record<string, string>> => {
     const origin = req.headers.origin;
     // django-cors-headers also accepts the origin with a trailing slash.
-    if (origin === undefined || !allowed.has(origin.replace(/\/$/, ""))) return {};
+    if (origin === undefined || !allowed.has(origin.replace(/\/$/, ""))) return NONE;
     return {
       "Access-Control-Allow-Origin": origin,
       ...(allowCredentials ? { "Access-Control-Allow-Credentials": "true" } : {}),

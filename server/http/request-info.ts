@@ -2,8 +2,13 @@ import type { IncomingMessage } from "node:http";
 import { BlockList, isIP } from "node:net";
 import type { RequestInfo } from "../context.js";
 
+const MAPPED_IPV4 = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/;
+
 /** "::ffff:10.0.0.1" is 10.0.0.1. */
-const normalize = (address: string | undefined) => address?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+function normalize(address: string | undefined): string | undefined {
+  const trimmed = address?.trim();
+  return trimmed?.startsWith("::ffff:") ? trimmed.replace(MAPPED_IPV4, "") : trimmed;
+}
 
 export function parseTrustedProxies(entries: readonly string[]): BlockList {
   const list = new BlockList();

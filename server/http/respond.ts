@@ -22,18 +22,30 @@ export const jsonReply = (status: number, body: unknown, headers: Record<string,
 });
 
 /** Writes `reply` in one call, after `common` (what every response carries). */
-export function send(res: ServerResponse, reply: Reply, headOnly: boolean, common: Record<string, string> = {}): void {
-  const headers: Record<string, string> = { ...common, ...reply.headers };
-  headers.Vary = "Accept, Origin";
-  if (reply.body !== undefined) {
-    headers["Content-Type"] ??= "application/json";
-    headers["Content-Length"] = String(Buffer.byteLength(reply.body));
-  }
+export function send(
+  res: ServerResponse,
+  reply: Reply,
+  headOnly: boolean,
+  common: Readonly<Record<string, string>> = {},
+): void {
+  const { status, body } = reply;
+  const headers: Record<string, string> =
+    body === undefined
+      ? { ...common, ...reply.headers, Vary: VARY }
+      : {
+          ...common,
+          "Content-Type": "application/json",
+          ...reply.headers,
+          Vary: VARY,
+          "Content-Length": String(Buffer.byteLength(body)),
+        };
   // The client may still be sending a body we refused to read.
-  if (reply.status === 413) headers.Connection = "close";
-  res.writeHead(reply.status, headers);
-  res.end(headOnly ? undefined : reply.body);
+  if (status === 413) headers.Connection = "close";
+  res.writeHead(status, headers);
+  res.end(headOnly ? undefined : body);
 }
+
+const VARY = "Accept, Origin";
 
 /**
  * Requests Node's parser refuses (an unknown method, a head over 16 KiB, bad

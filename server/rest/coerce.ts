@@ -50,10 +50,10 @@ function coerceValue(kind: Kind, value: unknown): unknown {
   return typeof value === "string" && /^\s*-?\d{1,16}\s*$/.test(value) ? Number(value) : value;
 }
 
+/** Converts `input` in place: it is a freshly parsed body or query, owned by the caller. */
 export function coerce(input: Record<string, unknown>, plan: CoercionPlan): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...input };
   for (const [field, kind] of plan) {
-    if (field in out) out[field] = coerceValue(kind, out[field]);
+    if (Object.hasOwn(input, field)) input[field] = coerceValue(kind, input[field]);
   }
-  return out;
+  return input;
 }

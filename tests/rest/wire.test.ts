@@ -139,6 +139,22 @@ describe("paths, methods and framing", () => {
         body: { username: "x".repeat(2048), password: "y" },
       });
       expect(trpc.status).toBe(413);
+      // Chunked bodies declare no length: counted as they arrive, refused past the limit, read whole below it.
+      const chunked = { "content-type": "application/json", "transfer-encoding": "chunked" };
+      const over = await rawRequest(
+        small.url,
+        "POST",
+        "/api/token/",
+        chunked,
+        JSON.stringify({ username: "x".repeat(2048) }),
+      );
+      expect([over.status, JSON.parse(over.text), over.headers.connection]).toEqual([
+        413,
+        { detail: "Request body is too large (the limit is 1024 bytes)." },
+        "close",
+      ]);
+      const under = await rawRequest(small.url, "POST", "/api/token/verify/", chunked, JSON.stringify({ token: "x" }));
+      expect([under.status, JSON.parse(under.text).code]).toEqual([401, "token_not_valid"]);
     } finally {
       await small.app.stop();
       await small.db.close();
