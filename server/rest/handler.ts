@@ -1,11 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import { callTRPCProcedure, TRPCError } from "@trpc/server";
+import { type AnyTRPCProcedure, TRPCError } from "@trpc/server";
 import { createContext } from "../context.js";
 import type { Deps } from "../deps.js";
 import { AUTH_FAILURES, fromUnknown, texts } from "../errors.js";
 import { requestInfoReader } from "../http/request-info.js";
 import type { Reply } from "../http/respond.js";
-import { appRouter, proceduresByPath } from "../routers/app.js";
+import { proceduresByPath } from "../routers/app.js";
 import { authenticateAccessToken } from "../services/auth.js";
 import { toAppError } from "../trpc.js";
 import { parseBody, readBody } from "./body.js";
@@ -17,7 +17,7 @@ import { type RestRoute, routes } from "./routes.js";
 interface CompiledRoute {
   route: RestRoute;
   plan: CoercionPlan;
-  type: ReturnType<typeof procedureType>;
+  procedure: AnyTRPCProcedure;
 }
 
 interface PathEntry {
@@ -60,7 +60,7 @@ function compileRoutes(table: readonly RestRoute[]): PathEntry[] {
     candidates.push({
       route,
       plan: coercionPlan(procedureSchemas(route.procedure).input, route.lenientFields),
-      type: procedureType(route),
+      procedure: procedureOf(route),
     });
     entry.byMethod.set(route.method, candidates);
     entry.protected &&= route.auth === true;
@@ -147,13 +147,13 @@ export function createRestHandler(
       const params = pathParams(entry, captures);
       if (!params) return json(404, { detail: texts.notFound }, { Allow: entry.allow });
       const input = await requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes);
-      // What a server-side caller does, without building its proxy on every request.
-      const output: unknown = await callTRPCProcedure({
-        router: appRouter,
+      // What tRPC's callProcedure does once it has found the procedure: found here at start.
+      const output: unknown = await compiled.procedure({
         path: route.procedure,
-        type: compiled.type,
+        type: compiled.procedure._def.type,
         ctx: createContext(deps, request),
         getRawInput: async () => input,
+        input: undefined,
         signal: undefined,
         batchIndex: 0,
       });
@@ -217,10 +217,10 @@ function pathParams(entry: PathEntry, captures: readonly string[]): Record<strin
   return params;
 }
 
-function procedureType(route: RestRoute) {
+function procedureOf(route: RestRoute): AnyTRPCProcedure {
   const procedure = proceduresByPath[route.procedure];
   if (!procedure) throw new Error(`the route table names an unknown procedure: ${route.procedure}`);
-  return procedure._def.type;
+  return procedure;
 }
 
 async function requestInput(
