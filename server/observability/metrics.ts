@@ -1,7 +1,8 @@
 import cluster from "node:cluster";
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/connect.js";
 import { countMail } from "../db/repositories/outbox.js";
+import { createRequestMetrics } from "./request-metrics.js";
 
 /**
  * Prometheus metrics: requests and latency by route, authentication failures
@@ -24,19 +25,7 @@ const RESPONSE = "metrics:response";
 
 export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP requests, by method, route and status",
-    labelNames: ["method", "route", "status"] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "HTTP request latency, by method and route",
-    labelNames: ["method", "route"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
+  const requests = createRequestMetrics(registry);
   const inFlight = new Gauge({
     name: "http_requests_in_flight",
     help: "HTTP requests being answered now",
@@ -62,10 +51,6 @@ export function createMetrics(db: Db): Metrics {
     },
   });
   if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
-  const children = new Map<
-    string,
-    { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }
-  >();
 
   return {
     registry,
@@ -74,17 +59,7 @@ export function createMetrics(db: Db): Metrics {
       inFlight.inc();
       return () => inFlight.dec();
     },
-    observeRequest(method, route, status, seconds) {
-      // Label sets are few (routes × methods × statuses): look each child up once, not per request.
-      const key = `${method} ${route} ${status}`;
-      let series = children.get(key);
-      if (!series) {
-        series = { count: requests.labels(method, route, String(status)), latency: latency.labels(method, route) };
-        children.set(key, series);
-      }
-      series.count.inc();
-      series.latency.observe(seconds);
-    },
+    observeRequest: requests.observe,
     authFailure: (reason) => failures.inc({ reason }),
     render: () => (cluster.isWorker && process.send ? fromPrimary() : registry.metrics()),
   };
