@@ -6,7 +6,7 @@ import { AUTH_FAILURES, fromUnknown, texts } from "../errors.js";
 import { requestInfoReader } from "../http/request-info.js";
 import type { Reply } from "../http/respond.js";
 import { proceduresByPath } from "../routers/app.js";
-import { authenticateAccessToken } from "../services/auth.js";
+import { type AccessClaims, loadTokenUser, verifyAccessToken } from "../services/auth.js";
 import { toAppError } from "../trpc.js";
 import { parseBody, readBody } from "./body.js";
 import { type CoercionPlan, coerce, coercionPlan } from "./coerce.js";
@@ -130,22 +130,30 @@ export function createRestHandler(
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     const compiled = entry.byMethod.get(method)?.find(({ route }) => route.when?.(url) ?? true);
     const route = compiled?.route;
+    let claims: AccessClaims | undefined;
 
     try {
       if (!acceptsJson(req.headers.accept)) {
         return json(406, { detail: "Could not satisfy the request Accept header." }, { Allow: entry.allow });
       }
-      // DRF authenticates a protected view before it looks at the method, the id or the body.
+      // DRF authenticates a protected view before it looks at the method, the id or the body. The
+      // token is verified here; its user row by the procedure, in its own statement where it can,
+      // or below, when the request fails first.
       const request = readRequest(req);
       if ((route ? route.auth : entry.protected) === true) {
-        request.authenticated = await authenticateAccessToken(deps, request.authorization);
+        claims = await verifyAccessToken(deps, request.authorization);
+        request.accessClaims = claims;
       }
       if (!compiled || !route) {
+        if (claims) await loadTokenUser(deps.db, claims);
         if (method === "OPTIONS") return json(200, {}, { Allow: entry.allow });
         return json(405, { detail: `Method "${req.method}" not allowed.` }, { Allow: entry.allow });
       }
       const params = pathParams(entry, captures);
-      if (!params) return json(404, { detail: texts.notFound }, { Allow: entry.allow });
+      if (!params) {
+        if (claims) await loadTokenUser(deps.db, claims);
+        return json(404, { detail: texts.notFound }, { Allow: entry.allow });
+      }
       const input = await requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes);
       // What tRPC's callProcedure does once it has found the procedure: found here at start.
       const output: unknown = await compiled.procedure({
@@ -162,7 +170,19 @@ export function createRestHandler(
       const body = route.present ? route.present(output as never, req, url) : output;
       return json(status, body, { Allow: entry.allow });
     } catch (error) {
-      return fail(error, req, entry.allow, route);
+      return fail(claims ? await authenticationFirst(error, claims) : error, req, entry.allow, route);
+    }
+  }
+
+  /** A request that failed before its token's user was read: authentication's error, if any, wins. */
+  async function authenticationFirst(error: unknown, claims: AccessClaims): Promise<unknown> {
+    const app = error instanceof TRPCError ? toAppError(error) : fromUnknown(error);
+    if (AUTH_FAILURES.has(app.code)) return error;
+    try {
+      await loadTokenUser(deps.db, claims);
+      return error;
+    } catch (refusal) {
+      return refusal;
     }
   }
 }

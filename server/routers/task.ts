@@ -11,42 +11,42 @@ import {
   updateTaskInput,
 } from "../contracts/task.js";
 import { changeTask, createTask, getTask, listTasks, pageTasks, removeTask } from "../services/tasks.js";
-import { protectedProcedure, router } from "../trpc.js";
+import { ownerProcedure, protectedProcedure, router } from "../trpc.js";
 
 /** The caller's own tasks; other users' tasks answer not_found, exactly like missing ones. */
 export const taskRouter = router({
   list: protectedProcedure
     .input(listTasksInput)
     .output(listTasksOutput)
-    .query(({ ctx, input }) => listTasks(ctx.deps, ctx.user, input)),
+    .query(({ ctx, input }) => listTasks(ctx.deps, { userId: ctx.user.id }, input)),
 
   page: protectedProcedure
     .input(pageTasksInput)
     .output(taskPageOutput)
-    .query(({ ctx, input }) => pageTasks(ctx.deps, ctx.user, input)),
+    .query(({ ctx, input }) => pageTasks(ctx.deps, { userId: ctx.user.id }, input)),
 
-  byId: protectedProcedure
+  byId: ownerProcedure
     .input(taskIdInput)
     .output(taskOutput)
-    .query(({ ctx, input }) => getTask(ctx.deps, ctx.user, input.id)),
+    .query(({ ctx, input }) => getTask(ctx.deps, ctx.owner, input.id)),
 
-  create: protectedProcedure
+  create: ownerProcedure
     .input(createTaskInput)
     .output(taskOutput)
-    .mutation(({ ctx, input }) => createTask(ctx.deps, ctx.user, input)),
+    .mutation(({ ctx, input }) => createTask(ctx.deps, ctx.owner, input)),
 
-  update: protectedProcedure
+  update: ownerProcedure
     .input(updateTaskInput)
     .output(taskOutput)
-    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.user, input)),
+    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.owner, input)),
 
-  patch: protectedProcedure
+  patch: ownerProcedure
     .input(patchTaskInput)
     .output(taskOutput)
-    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.user, input)),
+    .mutation(({ ctx, input }) => changeTask(ctx.deps, ctx.owner, input)),
 
-  remove: protectedProcedure
+  remove: ownerProcedure
     .input(taskIdInput)
     .output(emptyOutput)
-    .mutation(({ ctx, input }) => removeTask(ctx.deps, ctx.user, input.id)),
+    .mutation(({ ctx, input }) => removeTask(ctx.deps, ctx.owner, input.id)),
 });

@@ -62,6 +62,23 @@ export async function authenticateAccessToken(
   deps: Pick<Deps, "db" | "tokens">,
   header: string | undefined,
 ): Promise<Authenticated> {
+  return loadTokenUser(deps.db, await verifyAccessToken(deps, header));
+}
+
+/**
+ * An access token whose signature, expiry and claims are verified, but whose
+ * user row has not been read yet: the first half of authenticateAccessToken.
+ */
+export interface AccessClaims {
+  /** null: readable, but can name no row (simplejwt then answers "User not found"). */
+  userId: number | null;
+  /** `iat`, in seconds. */
+  issuedAt: number;
+  sid: string | undefined;
+}
+
+/** The checks that need no database, with simplejwt's errors. */
+export async function verifyAccessToken(deps: Pick<Deps, "tokens">, header: string | undefined): Promise<AccessClaims> {
   const raw = bearerToken(header);
   if (raw === undefined) throw new AppError("not_authenticated", texts.notAuthenticated);
   let token: VerifiedToken;
@@ -71,19 +88,28 @@ export async function authenticateAccessToken(
     if (!(error instanceof TokenError)) throw error;
     throw accessRefused(error.message);
   }
-  const user = await tokenUser(deps.db, token);
-  if (user.tokensValidAfter && token.iat < Math.floor(user.tokensValidAfter.getTime() / 1000)) {
-    throw accessRefused(texts.tokenInvalidOrExpired);
-  }
-  return { user, sid: token.sid };
-}
-
-/** The active user a verified token names, or simplejwt's error for why there is none. */
-async function tokenUser(db: Executor, token: VerifiedToken): Promise<User> {
   const userId = userIdFromClaim(token.userId);
   if (userId === undefined) throw new AppError("token_not_valid", texts.tokenNoUser);
-  const user = userId === null ? undefined : await findUserById(db, userId);
+  return { userId, issuedAt: token.iat, sid: token.sid };
+}
+
+/** The user id the claims name; a claim that can name no row is simplejwt's "User not found". */
+export function claimedUserId(claims: AccessClaims): number {
+  if (claims.userId === null) throw new AppError("user_not_found", texts.userNotFound);
+  return claims.userId;
+}
+
+/**
+ * The second half: the active user the claims name, who has not revoked
+ * tokens of that age, or simplejwt's error for why not. The same rule, as
+ * SQL, is `acceptsTokenOf` for statements that check it themselves.
+ */
+export async function loadTokenUser(db: Executor, claims: AccessClaims): Promise<Authenticated> {
+  const user = await findUserById(db, claimedUserId(claims));
   if (!user) throw new AppError("user_not_found", texts.userNotFound);
   if (!user.isActive) throw new AppError("user_inactive", texts.userInactive);
-  return user;
+  if (user.tokensValidAfter && claims.issuedAt < Math.floor(user.tokensValidAfter.getTime() / 1000)) {
+    throw accessRefused(texts.tokenInvalidOrExpired);
+  }
+  return { user, sid: claims.sid };
 }

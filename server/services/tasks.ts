@@ -8,7 +8,6 @@ import type {
   UpdateTaskInput,
 } from "../contracts/task.js";
 import * as tasks from "../db/repositories/tasks.js";
-import type { User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
 
@@ -36,34 +35,44 @@ const filtersOf = (query: TaskQuery | undefined): tasks.TaskFilters => ({
   search: query?.search || undefined,
 });
 
-export const listTasks = (deps: TaskDeps, user: User, query: TaskQuery | undefined): Promise<Task[]> =>
-  tasks.listTasks(deps.db, user.id, filtersOf(query), orderingOf(query));
+export const listTasks = (deps: TaskDeps, owner: tasks.TaskOwner, query: TaskQuery | undefined): Promise<Task[]> =>
+  tasks.listTasks(deps.db, owner, filtersOf(query), orderingOf(query));
 
 export async function pageTasks(
   deps: TaskDeps,
-  user: User,
+  owner: tasks.TaskOwner,
   query: TaskQuery & { limit: number; offset: number },
 ): Promise<TaskPage> {
-  const page = await tasks.pageTasks(deps.db, user.id, filtersOf(query), orderingOf(query), query.limit, query.offset);
+  const page = await tasks.pageTasks(deps.db, owner, filtersOf(query), orderingOf(query), query.limit, query.offset);
   return { count: page.count, limit: query.limit, offset: query.offset, results: page.results };
 }
 
-export async function getTask(deps: TaskDeps, user: User, id: number): Promise<Task> {
-  const task = await tasks.findTask(deps.db, user.id, id);
+export async function getTask(deps: TaskDeps, owner: tasks.TaskOwner, id: number): Promise<Task> {
+  const task = await tasks.findTask(deps.db, owner, id);
   if (!task) throw notFound();
   return task;
 }
 
-/** The owner is always the caller, whatever the input says. */
-export const createTask = (deps: TaskDeps, user: User, input: CreateTaskInput): Promise<Task> =>
-  tasks.insertTask(deps.db, user.id, {
+/**
+ * The owner is always the caller, whatever the input says. No row: the token's
+ * user no longer accepts it (the procedure then reports why, as authentication would).
+ */
+export async function createTask(deps: TaskDeps, owner: tasks.TaskOwner, input: CreateTaskInput): Promise<Task> {
+  const task = await tasks.insertTask(deps.db, owner, {
     title: input.title,
     description: input.description ?? "",
     isCompleted: input.is_completed ?? false,
   });
+  if (!task) throw new AppError("token_not_valid", texts.tokenInvalidOrExpired);
+  return task;
+}
 
-export async function changeTask(deps: TaskDeps, user: User, input: UpdateTaskInput | PatchTaskInput): Promise<Task> {
-  const task = await tasks.updateTask(deps.db, user.id, input.id, {
+export async function changeTask(
+  deps: TaskDeps,
+  owner: tasks.TaskOwner,
+  input: UpdateTaskInput | PatchTaskInput,
+): Promise<Task> {
+  const task = await tasks.updateTask(deps.db, owner, input.id, {
     title: input.title,
     description: input.description,
     isCompleted: input.is_completed,
@@ -72,7 +81,7 @@ export async function changeTask(deps: TaskDeps, user: User, input: UpdateTaskIn
   return task;
 }
 
-export async function removeTask(deps: TaskDeps, user: User, id: number): Promise<Record<string, never>> {
-  if (!(await tasks.deleteTask(deps.db, user.id, id))) throw notFound();
+export async function removeTask(deps: TaskDeps, owner: tasks.TaskOwner, id: number): Promise<Record<string, never>> {
+  if (!(await tasks.deleteTask(deps.db, owner, id))) throw notFound();
   return {};
 }

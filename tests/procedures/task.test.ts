@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createContext } from "../../server/context.js";
 import type { Task } from "../../server/contracts/task.js";
+import { createCaller } from "../../server/routers/app.js";
 import { useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
 import { signUp } from "../helpers/users.js";
@@ -176,5 +178,95 @@ describe("task procedures", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("the token's user, checked inside the task's own statement", () => {
+  /** A caller whose database counts the statements it runs. */
+  function countingCaller(authorization: string) {
+    const counter = { statements: 0 };
+    // Results, not transformations: a nested builder is transformed too, but runs inside its statement.
+    const db = app().app.deps.db.withPlugin({
+      transformQuery: ({ node }) => node,
+      transformResult: async ({ result }) => {
+        counter.statements += 1;
+        return result;
+      },
+    });
+    return { counter, caller: createCaller(createContext({ ...app().app.deps, db }, { authorization })) };
+  }
+
+  const setUser = (id: number, changes: { is_active?: boolean; tokens_valid_after?: Date | null }) =>
+    app().db.db.updateTable("users").set(changes).where("id", "=", id).execute();
+
+  const issuedAt = (access: string) =>
+    (JSON.parse(Buffer.from(access.split(".")[1] ?? "", "base64url").toString()) as { iat: number }).iat;
+
+  it("costs one statement per call: byId, create, update, patch and remove", async () => {
+    const alice = await signUp(app());
+    const { counter, caller } = countingCaller(alice.authorization);
+    const calls: [string, () => Promise<unknown>][] = [];
+    const task = await caller.task.create({ title: "One round trip" });
+    calls.push(["create", async () => task]);
+    calls.push(["byId", () => caller.task.byId({ id: task.id })]);
+    calls.push(["update", () => caller.task.update({ id: task.id, title: "Still one" })]);
+    calls.push(["patch", () => caller.task.patch({ id: task.id, is_completed: true })]);
+    calls.push(["remove", () => caller.task.remove({ id: task.id })]);
+    const counts: [string, number][] = [["create", counter.statements]];
+    for (const [name, call] of calls.slice(1)) {
+      counter.statements = 0;
+      await call();
+      counts.push([name, counter.statements]);
+    }
+    expect(counts).toEqual(calls.map(([name]) => [name, 1]));
+  });
+
+  it("refuses a deactivated user as authentication does, changes nothing, and that error wins over bad input", async () => {
+    const alice = await signUp(app());
+    const caller = app().caller(alice.authorization);
+    const task = await caller.task.create({ title: "Before" });
+    await setUser(alice.user.id, { is_active: false });
+    const expected = await appError(caller.user.me());
+    expect(expected.code).toBe("user_inactive");
+    const attempts = [
+      caller.task.create({ title: "After" }),
+      caller.task.byId({ id: task.id }),
+      caller.task.update({ id: task.id, title: "Changed" }),
+      caller.task.patch({ id: task.id, is_completed: true }),
+      caller.task.remove({ id: task.id }),
+      caller.task.create({ title: "" }),
+      caller.task.byId({ id: task.id + 1_000_000 }),
+    ];
+    for (const error of await Promise.all(attempts.map(appError))) {
+      expect([error.code, error.message, error.status]).toEqual([expected.code, expected.message, expected.status]);
+    }
+    const stored = await app()
+      .db.db.selectFrom("tasks")
+      .select(["title", "is_completed"])
+      .where("owner_id", "=", alice.user.id)
+      .execute();
+    expect(stored).toEqual([{ title: "Before", is_completed: false }]);
+  });
+
+  it("applies the same cut-off as authentication to tokens issued before a revocation, to the second", async () => {
+    const alice = await signUp(app());
+    const caller = app().caller(alice.authorization);
+    const iat = issuedAt(alice.tokens.access);
+    // Revoked later in the same second as the token was issued: still valid. A second later: refused.
+    for (const [revokedAt, accepted] of [
+      [iat + 0.999, true],
+      [iat + 1, false],
+    ] as const) {
+      await setUser(alice.user.id, { tokens_valid_after: new Date(revokedAt * 1000) });
+      const me = await caller.user.me().then(
+        () => "accepted",
+        (error) => String(error.cause?.code),
+      );
+      const created = await caller.task.create({ title: `revoked at ${revokedAt}` }).then(
+        () => "accepted",
+        (error) => String(error.cause?.code),
+      );
+      expect([revokedAt, me, created]).toEqual([revokedAt, accepted ? "accepted" : "token_not_valid", me]);
+    }
   });
 });

@@ -192,3 +192,34 @@ describe("beyond the Django list: pagination, filters, search and ordering", () 
     expect(flag.body).toEqual({ is_completed: ["Must be a valid boolean."] });
   });
 });
+
+describe("/api/tasks/ for a token whose user no longer accepts it", () => {
+  it("answers what the profile answers, before the method, the id or the body is looked at, and changes nothing", async () => {
+    const alice = await user();
+    const task = (await api.post("/api/tasks/", { title: "Kept" }, { token: alice.token })).body;
+    await app().db.db.updateTable("users").set({ is_active: false }).where("id", "=", alice.id).execute();
+    const refusal = await api.get("/api/users/profile/", { token: alice.token });
+    expect(refusal.status).toBe(401);
+    const json = { "content-type": "application/json", authorization: `Bearer ${alice.token}` };
+    const attempts = [
+      await api.post("/api/tasks/", { title: "New" }, { token: alice.token }),
+      await api.patch(`/api/tasks/${task.id}/`, { is_completed: true }, { token: alice.token }),
+      await api.delete(`/api/tasks/${task.id}/`, { token: alice.token }),
+      await api.post("/api/tasks/", { title: "" }, { token: alice.token }),
+      await api.get("/api/tasks/abc/", { token: alice.token }),
+      await api.request("PUT", "/api/tasks/", { token: alice.token }),
+      await http(app().url, "POST", "/api/tasks/", { raw: "{not json", headers: json }),
+      await http(app().url, "POST", "/api/tasks/", {
+        raw: "title=x",
+        headers: { ...json, "content-type": "text/csv" },
+      }),
+    ];
+    for (const res of attempts) expect([res.status, res.body]).toEqual([401, refusal.body]);
+    const stored = await app()
+      .db.db.selectFrom("tasks")
+      .select(["title", "is_completed"])
+      .where("owner_id", "=", alice.id)
+      .execute();
+    expect(stored).toEqual([{ title: "Kept", is_completed: false }]);
+  });
+});

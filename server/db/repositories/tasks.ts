@@ -2,11 +2,29 @@ import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { Task, TaskOrdering } from "../../contracts/task.js";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
+import { acceptsTokenOf } from "./users.js";
 
 /**
  * Every statement here is scoped to one owner inside the SQL itself: rows of
  * other users are never fetched, so there is nothing to check afterwards.
  */
+/**
+ * Whose tasks: a user already authenticated, or the holder of an access token
+ * whose user row the statement checks itself (`acceptsTokenOf`), which saves
+ * the request a round trip. A holder that the user row no longer accepts owns
+ * nothing: statements find, change and create nothing.
+ */
+export interface TaskOwner {
+  userId: number;
+  /** The token's `iat`, when the user row is still to be checked. */
+  tokenIssuedAt?: number | undefined;
+}
+
+function ownerId(eb: ExpressionBuilder<Database, "tasks">, owner: TaskOwner) {
+  if (owner.tokenIssuedAt === undefined) return eb.val(owner.userId);
+  return eb.selectFrom("users").select("users.id").where(acceptsTokenOf(owner.userId, owner.tokenIssuedAt));
+}
+
 export interface TaskFilters {
   isCompleted?: boolean | undefined;
   search?: string | undefined;
@@ -61,8 +79,8 @@ const ORDER_COLUMNS: Record<TaskOrdering, ["created_at" | "title", "asc" | "desc
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
-function scoped(db: Executor, ownerId: number, filters: TaskFilters) {
-  let query = db.selectFrom("tasks").where("tasks.owner_id", "=", ownerId);
+function scoped(db: Executor, owner: TaskOwner, filters: TaskFilters) {
+  let query = db.selectFrom("tasks").where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)));
   if (filters.isCompleted !== undefined) query = query.where("tasks.is_completed", "=", filters.isCompleted);
   if (filters.search) query = query.where("tasks.title", "ilike", `%${escapeLike(filters.search)}%`);
   return query;
@@ -80,59 +98,73 @@ function ordered<O>(query: SelectQueryBuilder<Database, "tasks", O>, ordering: r
 
 export async function listTasks(
   db: Executor,
-  ownerId: number,
+  owner: TaskOwner,
   filters: TaskFilters,
   ordering: readonly TaskOrdering[],
 ): Promise<Task[]> {
-  const rows = await ordered(scoped(db, ownerId, filters).select(returned), ordering).execute();
+  const rows = await ordered(scoped(db, owner, filters).select(returned), ordering).execute();
   return rows.map(toTask);
 }
 
 /** One page and the total count, in one query while the page is not past the end. */
 export async function pageTasks(
   db: Executor,
-  ownerId: number,
+  owner: TaskOwner,
   filters: TaskFilters,
   ordering: readonly TaskOrdering[],
   limit: number,
   offset: number,
 ): Promise<{ count: number; results: Task[] }> {
   const rows = await ordered(
-    scoped(db, ownerId, filters).select((eb) => [...returned(eb), sql<number>`count(*) over ()`.as("total")]),
+    scoped(db, owner, filters).select((eb) => [...returned(eb), sql<number>`count(*) over ()`.as("total")]),
     ordering,
   )
     .limit(limit)
     .offset(offset)
     .execute();
   if (rows.length > 0) return { count: Number(rows[0]?.total), results: rows.map(toTask) };
-  const { total } = await scoped(db, ownerId, filters)
+  const { total } = await scoped(db, owner, filters)
     .select((eb) => eb.fn.countAll<number>().as("total"))
     .executeTakeFirstOrThrow();
   return { count: Number(total), results: [] };
 }
 
-export async function findTask(db: Executor, ownerId: number, id: number): Promise<Task | undefined> {
-  const row = await scoped(db, ownerId, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
+export async function findTask(db: Executor, owner: TaskOwner, id: number): Promise<Task | undefined> {
+  const row = await scoped(db, owner, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
   return row && toTask(row);
 }
 
+/** Undefined when the owner is a token holder that the user row no longer accepts. */
 export async function insertTask(
   db: Executor,
-  ownerId: number,
+  owner: TaskOwner,
   task: { title: string; description: string; isCompleted: boolean },
-): Promise<Task> {
-  const row = await db
-    .insertInto("tasks")
-    .values({ owner_id: ownerId, title: task.title, description: task.description, is_completed: task.isCompleted })
-    .returning(returned)
-    .executeTakeFirstOrThrow();
-  return toTask(row);
+): Promise<Task | undefined> {
+  const { userId, tokenIssuedAt } = owner;
+  const values = { title: task.title, description: task.description, is_completed: task.isCompleted };
+  const insert = db.insertInto("tasks");
+  const query =
+    tokenIssuedAt === undefined
+      ? insert.values({ owner_id: userId, ...values })
+      : insert.columns(["owner_id", "title", "description", "is_completed"]).expression(
+          db
+            .selectFrom("users")
+            .where(acceptsTokenOf(userId, tokenIssuedAt))
+            .select((eb) => [
+              "users.id",
+              eb.val(values.title).as("title"),
+              eb.val(values.description).as("description"),
+              eb.val(values.is_completed).as("is_completed"),
+            ]),
+        );
+  const row = await query.returning(returned).executeTakeFirst();
+  return row && toTask(row);
 }
 
 /** Changes the caller's task in one statement; undefined when there is none with that id. */
 export async function updateTask(
   db: Executor,
-  ownerId: number,
+  owner: TaskOwner,
   id: number,
   changes: TaskChanges,
 ): Promise<Task | undefined> {
@@ -145,13 +177,17 @@ export async function updateTask(
       updated_at: sql`now()`,
     })
     .where("tasks.id", "=", id)
-    .where("tasks.owner_id", "=", ownerId)
+    .where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)))
     .returning(returned)
     .executeTakeFirst();
   return row && toTask(row);
 }
 
-export async function deleteTask(db: Executor, ownerId: number, id: number): Promise<boolean> {
-  const result = await db.deleteFrom("tasks").where("id", "=", id).where("owner_id", "=", ownerId).executeTakeFirst();
+export async function deleteTask(db: Executor, owner: TaskOwner, id: number): Promise<boolean> {
+  const result = await db
+    .deleteFrom("tasks")
+    .where("tasks.id", "=", id)
+    .where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)))
+    .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }

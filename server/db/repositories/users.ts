@@ -1,6 +1,6 @@
-import { type Insertable, type Selectable, sql } from "kysely";
+import { type ExpressionBuilder, type Insertable, type Selectable, sql } from "kysely";
 import type { Executor } from "../connect.js";
-import type { UsersTable } from "../schema.js";
+import type { Database, UsersTable } from "../schema.js";
 
 export interface User {
   id: number;
@@ -49,6 +49,22 @@ export function toUser(row: Pick<Selectable<UsersTable>, (typeof columns)[number
     tokensValidAfter: row.tokens_valid_after,
   };
 }
+
+/**
+ * loadTokenUser's rule as SQL, for a statement that checks the token's user
+ * itself: the user exists, is active, and revoked no tokens after this one was
+ * issued. `iat` has whole seconds, so a token of the very second of a password
+ * change still counts: the revocation must be before `iat + 1`.
+ */
+export const acceptsTokenOf = (userId: number, issuedAt: number) => (eb: ExpressionBuilder<Database, "users">) =>
+  eb.and([
+    eb("users.id", "=", userId),
+    eb("users.is_active", "=", true),
+    eb.or([
+      eb("users.tokens_valid_after", "is", null),
+      eb("users.tokens_valid_after", "<", new Date((issuedAt + 1) * 1000)),
+    ]),
+  ]);
 
 export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
   const row = await db.selectFrom("users").select(columns).where("id", "=", id).executeTakeFirst();
