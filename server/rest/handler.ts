@@ -131,6 +131,8 @@ export function createRestHandler(
     const compiled = entry.byMethod.get(method)?.find(({ route }) => route.when?.(url) ?? true);
     const route = compiled?.route;
     let claims: AccessClaims | undefined;
+    // From here on the procedure's own middleware settles authentication's precedence.
+    let procedureCalled = false;
 
     try {
       if (!acceptsJson(req.headers.accept)) {
@@ -156,6 +158,7 @@ export function createRestHandler(
       }
       const input = await requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes);
       // What tRPC's callProcedure does once it has found the procedure: found here at start.
+      procedureCalled = true;
       const output: unknown = await compiled.procedure({
         path: route.procedure,
         type: compiled.procedure._def.type,
@@ -170,7 +173,8 @@ export function createRestHandler(
       const body = route.present ? route.present(output as never, req, url) : output;
       return json(status, body, { Allow: entry.allow });
     } catch (error) {
-      return fail(claims ? await authenticationFirst(error, claims) : error, req, entry.allow, route);
+      const settled = claims && !procedureCalled ? await authenticationFirst(error, claims) : error;
+      return fail(settled, req, entry.allow, route);
     }
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { routes } from "../../server/rest/routes.js";
 import { useTestApp } from "../helpers/app.js";
 import { client } from "../helpers/http.js";
 import { accessClaims, mint } from "../helpers/tokens.js";
@@ -134,6 +135,24 @@ describe("GET /api/users/profile/ authentication (simplejwt's rules)", () => {
     await app().db.db.deleteFrom("users").where("id", "=", user.id).execute();
     const gone = await api.get(PROFILE, { token: user.access });
     expect([gone.status, gone.body]).toEqual([401, { detail: "User not found", code: "user_not_found" }]);
+  });
+
+  it("refuses a deactivated user on every protected route, with or without a valid body", async () => {
+    const user = await account();
+    await app().db.db.updateTable("users").set({ is_active: false }).where("id", "=", user.id).execute();
+    const refusal = { detail: "User is inactive", code: "user_inactive" };
+    const protectedRoutes = routes.filter((route) => route.auth === true);
+    expect(protectedRoutes.length).toBeGreaterThanOrEqual(10);
+    for (const route of protectedRoutes) {
+      const path = route.path.replace(/:([a-z]+)/gi, (_match, name: string) =>
+        route.textParams?.includes(name) ? "0123456789abcdef01234567" : "1",
+      );
+      const bodies = route.method === "GET" ? [undefined] : [undefined, { title: "t", old_password: "x" }];
+      for (const body of bodies) {
+        const res = await api.request(route.method, path, { token: user.access, body });
+        expect([route.method, path, res.status, res.body]).toEqual([route.method, path, 401, refusal]);
+      }
+    }
   });
 
   it("authenticates before it checks the method, as DRF does", async () => {
