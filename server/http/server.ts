@@ -64,8 +64,15 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     const preflight = cors.preflight(req);
     if (preflight) {
       route = "preflight";
-      const headers = { "X-Request-Id": requestId, ...SECURITY_HEADERS, ...preflight };
-      res.writeHead(200, { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Length": "0" }).end();
+      res
+        .writeHead(200, {
+          "X-Request-Id": requestId,
+          ...SECURITY_HEADERS,
+          ...preflight,
+          "Content-Type": "text/html; charset=utf-8",
+          "Content-Length": "0",
+        })
+        .end();
       return;
     }
     // Built in one literal: adding properties one by one changes the object's shape each time.

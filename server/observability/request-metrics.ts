@@ -64,6 +64,8 @@ export function createRequestMetrics(registry: Registry): RequestMetrics {
   // By route, then method: lookups by the strings as they come, with no key built per request.
   const series = new Map<string, Map<string, LatencySeries>>();
   const all = () => [...series.values()].flatMap((byMethod) => [...byMethod.values()]);
+  // Both metrics read the same series: resetting either starts both from zero.
+  const clear = () => series.clear();
 
   const requests = collected(
     "http_requests_total",
@@ -71,14 +73,14 @@ export function createRequestMetrics(registry: Registry): RequestMetrics {
     "counter",
     () =>
       all().flatMap(({ statuses }) => [...statuses.values()].map(({ labels, count }) => ({ labels, value: count }))),
-    () => series.clear(),
+    clear,
   );
   const latency = collected(
     "http_request_duration_seconds",
     "HTTP request latency, by method and route",
     "histogram",
     () => all().flatMap(histogramValues),
-    () => series.clear(),
+    clear,
   );
   for (const metric of [requests, latency]) registry.registerMetric(metric as unknown as Histogram);
 

@@ -4,10 +4,9 @@ import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
 import { acceptsTokenOf } from "./users.js";
 
-/**
- * Every statement here is scoped to one owner inside the SQL itself: rows of
- * other users are never fetched, so there is nothing to check afterwards.
- */
+// Every statement here is scoped to one owner inside the SQL itself: rows of
+// other users are never fetched, so there is nothing to check afterwards.
+
 /**
  * Whose tasks: a user already authenticated, or the holder of an access token
  * whose user row the statement checks itself (`acceptsTokenOf`), which saves
@@ -20,9 +19,15 @@ export interface TaskOwner {
   tokenIssuedAt?: number | undefined;
 }
 
+/** The owner's user row: the caller's, or the token holder's while it still accepts the token. */
+const ownerRow =
+  ({ userId, tokenIssuedAt }: TaskOwner) =>
+  (eb: ExpressionBuilder<Database, "users">) =>
+    tokenIssuedAt === undefined ? eb("users.id", "=", userId) : acceptsTokenOf(userId, tokenIssuedAt)(eb);
+
 function ownerId(eb: ExpressionBuilder<Database, "tasks">, owner: TaskOwner) {
   if (owner.tokenIssuedAt === undefined) return eb.val(owner.userId);
-  return eb.selectFrom("users").select("users.id").where(acceptsTokenOf(owner.userId, owner.tokenIssuedAt));
+  return eb.selectFrom("users").select("users.id").where(ownerRow(owner));
 }
 
 export interface TaskFilters {
@@ -134,30 +139,28 @@ export async function findTask(db: Executor, owner: TaskOwner, id: number): Prom
   return row && toTask(row);
 }
 
-/** Undefined when the owner is a token holder that the user row no longer accepts. */
+/** Undefined when the owner has no user row (a token holder that the row no longer accepts). */
 export async function insertTask(
   db: Executor,
   owner: TaskOwner,
   task: { title: string; description: string; isCompleted: boolean },
 ): Promise<Task | undefined> {
-  const { userId, tokenIssuedAt } = owner;
-  const values = { title: task.title, description: task.description, is_completed: task.isCompleted };
-  const insert = db.insertInto("tasks");
-  const query =
-    tokenIssuedAt === undefined
-      ? insert.values({ owner_id: userId, ...values })
-      : insert.columns(["owner_id", "title", "description", "is_completed"]).expression(
-          db
-            .selectFrom("users")
-            .where(acceptsTokenOf(userId, tokenIssuedAt))
-            .select((eb) => [
-              "users.id",
-              eb.val(values.title).as("title"),
-              eb.val(values.description).as("description"),
-              eb.val(values.is_completed).as("is_completed"),
-            ]),
-        );
-  const row = await query.returning(returned).executeTakeFirst();
+  const row = await db
+    .insertInto("tasks")
+    .columns(["owner_id", "title", "description", "is_completed"])
+    .expression(
+      db
+        .selectFrom("users")
+        .where(ownerRow(owner))
+        .select((eb) => [
+          "users.id",
+          eb.val(task.title).as("title"),
+          eb.val(task.description).as("description"),
+          eb.val(task.isCompleted).as("is_completed"),
+        ]),
+    )
+    .returning(returned)
+    .executeTakeFirst();
   return row && toTask(row);
 }
 
