@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Config } from "./config.js";
+import type { Config } from "./config/config.js";
+import { createSecrets } from "./crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "./db/connect.js";
 import type { Deps } from "./deps.js";
 import { createHttpServer } from "./http/server.js";
@@ -12,7 +13,6 @@ import { createMetrics } from "./observability/metrics.js";
 import { loadCommonPasswords } from "./services/password-policy.js";
 import { createArgon2Hasher, type PasswordHasher } from "./services/passwords.js";
 import { createPruner } from "./services/pruning.js";
-import { createSecrets } from "./services/secrets.js";
 import { createTokenService } from "./services/tokens.js";
 
 export interface AppOverrides {

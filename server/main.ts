@@ -1,13 +1,13 @@
 import cluster from "node:cluster";
 import { createApp } from "./app.js";
-import { type Config, ConfigError } from "./config.js";
+import { type Config, ConfigError } from "./config/config.js";
+import { configFromProcessEnv } from "./config/from-process.js";
 import { connectDatabase } from "./db/connect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { tuneHeap } from "./heap.js";
 import { createLogger, type Logger } from "./logger.js";
 import { serveClusterMetrics } from "./observability/metrics.js";
 import { migrationsDir } from "./paths.js";
-import { configFromProcessEnv } from "./process-config.js";
 
 /**
  * `npm start`: validate the environment, apply pending migrations, then serve

@@ -1,4 +1,4 @@
-import { configFromProcessEnv } from "../process-config.js";
+import { configFromProcessEnv } from "../config/from-process.js";
 import { terminalIO } from "./io.js";
 import { runCli } from "./run.js";
 

@@ -1,10 +1,10 @@
-import { type Config, ConfigError } from "../config.js";
+import { type Config, ConfigError } from "../config/config.js";
+import { createSecrets } from "../crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "../db/connect.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { createMailQueue } from "../mail/queue.js";
 import { migrationsDir } from "../paths.js";
 import { createArgon2Hasher, type PasswordHasher } from "../services/passwords.js";
-import { createSecrets } from "../services/secrets.js";
 import * as audit from "./commands/audit.js";
 import * as changepassword from "./commands/changepassword.js";
 import { type CommandContext, CommandError } from "./commands/context.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { openApiDocument } from "../rest/openapi.js";
+import { openApiDocument } from "./rest/openapi.js";
 
 /**
  * /api/openapi.json and the API reference page at /api/docs: Swagger UI,

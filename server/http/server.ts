@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Deps } from "../deps.js";
 import { fromUnknown } from "../errors.js";
-import { createRestHandler } from "../rest/handler.js";
 import { proceduresByPath } from "../routers/app.js";
 import { createCorsPolicy } from "./cors.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
 import { requestInfoReader } from "./request-info.js";
 import { answerMalformedRequest, jsonReply, SECURITY_HEADERS, send } from "./respond.js";
+import { createRestHandler } from "./rest/handler.js";
 import { createTrpcHandler } from "./trpc-handler.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

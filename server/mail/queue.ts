@@ -1,6 +1,6 @@
+import type { Secrets } from "../crypto/secrets.js";
 import type { Executor } from "../db/connect.js";
 import { insertMail } from "../db/repositories/outbox.js";
-import type { Secrets } from "../services/secrets.js";
 import type { MailContent } from "./templates.js";
 
 /**

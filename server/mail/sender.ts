@@ -1,7 +1,7 @@
+import type { Secrets } from "../crypto/secrets.js";
 import type { Db } from "../db/connect.js";
 import { type ClaimedMail, claimDueMail, markDead, markRetry, markSent } from "../db/repositories/outbox.js";
 import type { Logger } from "../logger.js";
-import type { Secrets } from "../services/secrets.js";
 import type { Mailer } from "./mailer.js";
 import type { SealedParts } from "./queue.js";
 

@@ -8,7 +8,7 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from "jose";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import type { JwtAlgorithm } from "../signing-keys.js";
 
 type CryptoKey = webcrypto.CryptoKey;

@@ -1,7 +1,7 @@
 import { webcrypto } from "node:crypto";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { type JSONWebKeySet, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import { texts } from "../errors.js";
 import { loadKeyring } from "./keyring.js";
 

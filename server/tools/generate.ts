@@ -4,8 +4,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import ts from "typescript";
 import { errorStatus } from "../contracts/errors.js";
+import { openApiDocument } from "../http/rest/openapi.js";
 import { projectRoot } from "../paths.js";
-import { openApiDocument } from "../rest/openapi.js";
 import { appRouter } from "../routers/app.js";
 
 /**

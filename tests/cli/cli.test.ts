@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
-import { ConfigError } from "../../server/config.js";
+import { ConfigError } from "../../server/config/config.js";
 import { fastHasher, testConfig } from "../helpers/app.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { routes } from "../../server/rest/routes.js";
+import { routes } from "../../server/http/rest/routes.js";
 import { useTestApp } from "../helpers/app.js";
 import { http } from "../helpers/http.js";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { type App, createApp } from "../../server/app.js";
-import { type Config, loadConfig } from "../../server/config.js";
+import { type Config, loadConfig } from "../../server/config/config.js";
 import { createContext } from "../../server/context.js";
 import type { Logger } from "../../server/logger.js";
 import type { SenderOptions } from "../../server/mail/sender.js";

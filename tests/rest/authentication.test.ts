@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { routes } from "../../server/rest/routes.js";
+import { routes } from "../../server/http/rest/routes.js";
 import { useTestApp } from "../helpers/app.js";
 import { client } from "../helpers/http.js";
 import { accessClaims, mint } from "../helpers/tokens.js";

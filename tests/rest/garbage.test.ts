@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { routes } from "../../server/rest/routes.js";
+import { routes } from "../../server/http/rest/routes.js";
 import { appRouter } from "../../server/routers/app.js";
 import { useTestApp } from "../helpers/app.js";
 import { http } from "../helpers/http.js";

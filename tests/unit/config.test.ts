@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../server/config.js";
-import { devSigningKey } from "../../server/dev-key.js";
+import { ConfigError, loadConfig } from "../../server/config/config.js";
+import { devSigningKey } from "../../server/config/dev-key.js";
 
 const KEY = "k".repeat(32);
 

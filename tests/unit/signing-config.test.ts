@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../server/config.js";
-import { devPrivateKey } from "../../server/dev-key.js";
+import { ConfigError, loadConfig } from "../../server/config/config.js";
+import { devPrivateKey } from "../../server/config/dev-key.js";
 import { generatePrivateKey } from "../../server/signing-keys.js";
 
 const SECRET = "s".repeat(32);

@@ -1,4 +1,4 @@
-import type { Config } from "../../config.js";
+import type { Config } from "../../config/config.js";
 import type { Db } from "../../db/connect.js";
 import type { MailQueue } from "../../mail/queue.js";
 import type { PasswordHasher } from "../../services/passwords.js";

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { AnyProcedure } from "@trpc/server";
 import type { ZodType } from "zod";
-import { restTaskPage, type TaskPage } from "../contracts/task.js";
-import type { AppRouter } from "../routers/app.js";
+import { restTaskPage, type TaskPage } from "../../contracts/task.js";
+import type { AppRouter } from "../../routers/app.js";
 import { drfPage } from "./pagination.js";
 
 type ProcedurePaths<R, P extends string = ""> = {

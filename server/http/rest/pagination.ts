@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { TaskPage } from "../contracts/task.js";
+import type { TaskPage } from "../../contracts/task.js";
 
 const HOST = /^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
 

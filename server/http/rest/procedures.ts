@@ -1,4 +1,4 @@
-import { appRouter } from "../routers/app.js";
+import { appRouter } from "../../routers/app.js";
 import type { ProcedurePath } from "./routes.js";
 
 interface ProcedureDef {

@@ -1,4 +1,4 @@
-import { type AppError, NON_FIELD_ERRORS } from "../errors.js";
+import { type AppError, NON_FIELD_ERRORS } from "../../errors.js";
 import type { RestRoute } from "./routes.js";
 
 export interface RestError {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type AsymmetricAlgorithm, generatePrivateKey } from "./signing-keys.js";
+import { type AsymmetricAlgorithm, generatePrivateKey } from "../signing-keys.js";
 
 /**
  * Outside production a missing JWT_SIGNING_KEY is replaced by a random key kept in

@@ -1,6 +1,6 @@
+import { fromRoot } from "../paths.js";
 import { type Config, loadConfig } from "./config.js";
 import { devPrivateKey, devSigningKey } from "./dev-key.js";
-import { fromRoot } from "./paths.js";
 
 /**
  * The configuration of this process, for the entry points (server and CLI)

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { TextDecoder } from "node:util";
-import { AppError } from "../errors.js";
+import { AppError } from "../../errors.js";
 
 /**
  * Reads the whole body, refusing more than `limit` bytes before buffering them.

@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import type { JwtAlgorithm, RetiredKey } from "../signing-keys.js";
+import { type Env, parseEnv } from "./env.js";
+import { type DevKeys, resolveKeys } from "./keys.js";
+
+export { ConfigError } from "./env.js";
+export { MIN_SIGNING_KEY_BYTES } from "./keys.js";
+
+// The configuration object, built once at start-up from the environment and
+// frozen. Nothing else reads `process.env`: the composition root passes this down.
+
+export interface Config {
+  readonly env: Env["NODE_ENV"];
+  readonly http: {
+    readonly host: string | undefined;
+    readonly port: number;
+    readonly workers: number;
+    readonly maxBodyBytes: number;
+    readonly corsAllowedOrigins: readonly string[];
+    readonly corsAllowCredentials: boolean;
+    /** Proxies whose X-Forwarded-For is believed: addresses or CIDR subnets. */
+    readonly trustedProxies: readonly string[];
+    /** When set, /metrics asks for `Authorization: Bearer <token>`. */
+    readonly metricsToken: string | undefined;
+  };
+  readonly database: { readonly url: string | undefined; readonly pgliteDir: string };
+  readonly jwt: {
+    readonly algorithm: JwtAlgorithm;
+    /**
+     * The HS256 secret: it signs under HS256; under RS256 or EdDSA it only
+     * verifies (tokens issued before the switch, e.g. by the Django service).
+     */
+    readonly signingKey: string | undefined;
+    /** PKCS#8 PEM; set exactly when the algorithm is asymmetric. */
+    readonly privateKey: string | undefined;
+    /** Public keys that no longer sign but still verify until their tokens expire. */
+    readonly retiredKeys: readonly RetiredKey[];
+    readonly accessTokenLifetime: number;
+    readonly refreshTokenLifetime: number;
+    readonly rotateRefreshTokens: boolean;
+    readonly blacklistAfterRotation: boolean;
+    /** A session (refresh-token family) ends this long after its login, whatever the rotations. */
+    readonly sessionMaxLifetime: number;
+  };
+  readonly mail: {
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly productName: string;
+    /** Where the development transport writes .eml files when SMTP_URL is unset. */
+    readonly outboxDir: string;
+  };
+  /** Keys for hashing codes and sealing mail at rest (SECRET_KEY, else JWT_SIGNING_KEY). */
+  readonly secretKey: string;
+  readonly passwordReset: { readonly timeout: number; readonly url: string | undefined };
+  readonly otp: { readonly ttl: number };
+  /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
+  readonly pruneInterval: number;
+  readonly log: { readonly level: Env["LOG_LEVEL"] };
+  /** Settings that were accepted but overridden, for the entry point to log. */
+  readonly notices: readonly string[];
+}
+
+export interface LoadConfigOptions extends DevKeys {
+  /** Reads the *_FILE variables (after resolvePath); readFileSync by default. */
+  readFile?: (path: string) => string;
+  /** Resolves the relative folders (PGLITE_DIR, MAIL_OUTBOX_DIR); as given by default. */
+  resolvePath?: (path: string) => string;
+}
+
+export function loadConfig(source: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
+  const env = parseEnv(source);
+  const resolvePath = options.resolvePath ?? ((path: string) => path);
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
+  const keys = resolveKeys(env, options, (path) => readFile(resolvePath(path)));
+  const usesPglite = env.DATABASE_URL === undefined;
+  const notices: string[] = [];
+  if (usesPglite && (env.WEB_CONCURRENCY ?? 1) > 1) {
+    notices.push(
+      `WEB_CONCURRENCY=${env.WEB_CONCURRENCY} ignored: the embedded PGlite database serves one process; set DATABASE_URL to use several`,
+    );
+  }
+
+  return deepFreeze({
+    env: env.NODE_ENV,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      // One embedded PGlite database cannot be shared between processes.
+      workers: usesPglite ? 1 : (env.WEB_CONCURRENCY ?? availableParallelism()),
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
+      corsAllowCredentials: env.CORS_ALLOW_CREDENTIALS,
+      trustedProxies: env.TRUSTED_PROXIES,
+      metricsToken: env.METRICS_TOKEN,
+    },
+    database: { url: env.DATABASE_URL, pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite") },
+    jwt: {
+      algorithm: env.JWT_ALGORITHM,
+      signingKey: keys.signingKey,
+      privateKey: keys.privateKey,
+      retiredKeys: keys.retiredKeys,
+      accessTokenLifetime: env.ACCESS_TOKEN_LIFETIME,
+      refreshTokenLifetime: env.REFRESH_TOKEN_LIFETIME,
+      rotateRefreshTokens: env.ROTATE_REFRESH_TOKENS,
+      blacklistAfterRotation: env.BLACKLIST_AFTER_ROTATION,
+      sessionMaxLifetime: Math.max(env.SESSION_MAX_LIFETIME, env.REFRESH_TOKEN_LIFETIME),
+    },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.EMAIL_FROM,
+      productName: env.PRODUCT_NAME,
+      outboxDir: resolvePath(env.MAIL_OUTBOX_DIR ?? ".data/outbox"),
+    },
+    secretKey: keys.secretKey,
+    passwordReset: { timeout: env.PASSWORD_RESET_TIMEOUT, url: env.PASSWORD_RESET_URL },
+    otp: { ttl: env.OTP_TTL },
+    pruneInterval: env.PRUNE_INTERVAL,
+    log: { level: env.LOG_LEVEL },
+    notices,
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === "object") deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
