@@ -1,3 +1,5 @@
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import type { ErrorCode, FieldErrors } from "./contracts/errors.js";
 import { errorStatus } from "./contracts/errors.js";
 
@@ -100,12 +102,77 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+// Schema issues (zod's, from a procedure's input) as DRF renders field errors.
+interface Issue {
+  readonly path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined;
+  readonly message: string;
+  readonly code?: string;
+}
+
+const isIssueList = (value: unknown): value is Issue[] =>
+  Array.isArray(value) && value.every((issue) => typeof issue === "object" && issue !== null && "message" in issue);
+
+const PYTHON_TYPES: Record<string, string> = { string: "str", number: "int", boolean: "bool" };
+
+/** DRF's wording when the body is not an object at all. */
+function notAnObject(input: unknown): string {
+  if (input === undefined || input === null) return "No data provided";
+  const type = Array.isArray(input)
+    ? "list"
+    : typeof input === "number" && !Number.isInteger(input)
+      ? "float"
+      : (PYTHON_TYPES[typeof input] ?? typeof input);
+  return `Invalid data. Expected a dictionary, but got ${type}.`;
+}
+
+/** Schema issues as DRF field errors: `{field: [messages]}`, root issues under `non_field_errors`. */
+function toFieldErrors(issues: readonly Issue[], input: unknown): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of issues) {
+    const head = issue.path?.[0];
+    const key = head === undefined ? NON_FIELD_ERRORS : String(typeof head === "object" ? head.key : head);
+    const message = head === undefined && issue.code === "invalid_type" ? notAnObject(input) : issue.message;
+    const list = errors[key] ?? [];
+    if (!list.includes(message)) list.push(message);
+    errors[key] = list;
+  }
+  return errors;
+}
+
 /** Seconds a client is asked to wait while the database is unreachable: restarts and failovers take a few. */
 const OUTAGE_RETRY_AFTER = 5;
 
-/** Any failure as the AppError a client may see: our own, an outage (503), or a hidden 500. */
-export function fromUnknown(error: unknown): AppError {
+/** tRPC's own failures (reading and parsing the request) and what they mean here. */
+const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
+  PARSE_ERROR: "parse_error",
+  BAD_REQUEST: "parse_error",
+  NOT_FOUND: "not_found",
+  METHOD_NOT_SUPPORTED: "method_not_allowed",
+  PAYLOAD_TOO_LARGE: "payload_too_large",
+  UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+};
+
+/**
+ * Any failure, from anywhere, as the AppError a client may see: ours as it
+ * is; a schema's issues as field errors (`input` says what was sent); tRPC's
+ * own refusals by their meaning; an outage as a 503; anything else as a
+ * hidden 500. Both transports render what this answers, and nothing else.
+ */
+export function normalise(error: unknown, input?: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof TRPCError) {
+    const cause = error.cause;
+    if (cause instanceof AppError) return cause;
+    const issues = (cause as { issues?: unknown } | undefined)?.issues;
+    if (error.code === "BAD_REQUEST" && isIssueList(issues)) {
+      return new AppError("validation_failed", "Invalid input.", { fields: toFieldErrors(issues, input), cause });
+    }
+    // A parser that threw something else is a bug of ours, not a bad request: its message stays inside.
+    const ownFailure = cause instanceof Error && !(cause instanceof TRPCError);
+    const known = FROM_TRPC[error.code];
+    if (known && !ownFailure) return new AppError(known, error.message, { cause: error });
+    return normalise(cause ?? new Error(error.message));
+  }
   if (isDatabaseUnavailable(error)) {
     return new AppError("service_unavailable", texts.unavailable, { cause: error, retryAfter: OUTAGE_RETRY_AFTER });
   }

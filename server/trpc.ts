@@ -1,10 +1,14 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { Context } from "./context.js";
-import type { AppErrorData, ErrorCode } from "./contracts/errors.js";
-import { AppError, fromUnknown } from "./errors.js";
-import { authenticateAccessToken, claimedUserId, loadTokenUser, verifyAccessToken } from "./services/auth.js";
-import { isIssueList, toFieldErrors } from "./validation.js";
+import type { AppErrorData } from "./contracts/errors.js";
+import { type AppError, normalise } from "./errors.js";
+import { authenticate, loadTokenUser, verifyAccessToken, withUserId } from "./services/auth.js";
+
+// The one initTRPC. Procedures throw AppErrors; each builder's one middleware
+// turns whatever failed into a TRPCError with the matching code and the
+// AppError as its cause (for direct callers, who see no HTTP), and the error
+// formatter renders that cause on tRPC's wire. `normalise` decides both.
 
 const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
   400: "BAD_REQUEST",
@@ -18,76 +22,71 @@ const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
   503: "SERVICE_UNAVAILABLE",
 };
 
+/** The tRPC code of an AppError, by its status (an unreadable body keeps tRPC's own PARSE_ERROR). */
+const trpcCodeOf = (app: AppError): TRPC_ERROR_CODE_KEY =>
+  app.code === "parse_error" ? "PARSE_ERROR" : (TRPC_CODES[app.status] ?? "INTERNAL_SERVER_ERROR");
+
 const t = initTRPC.context<Context>().create({
   // Never ship stack traces, whatever NODE_ENV says.
   isDev: false,
-  errorFormatter({ shape, error }) {
-    // Errors raised by tRPC itself (unknown path, bad batch) never passed mapErrors.
-    const app = toAppError(error);
+  errorFormatter({ shape, error, input }) {
+    const app = normalise(error, input);
+    const code = trpcCodeOf(app);
     const data: typeof shape.data & AppErrorData = {
       ...shape.data,
+      code,
+      httpStatus: app.status,
       appCode: app.code,
       ...(app.fields ? { fieldErrors: app.fields } : {}),
       ...(app.retryAfter !== undefined ? { retryAfter: app.retryAfter } : {}),
     };
-    return { ...shape, message: app.message, data };
+    return { ...shape, code: TRPC_ERROR_CODES_BY_KEY[code], message: app.message, data };
   },
 });
 
-/** tRPC's own failures (reading and parsing the request) and what they mean here. */
-const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
-  PARSE_ERROR: "parse_error",
-  BAD_REQUEST: "parse_error",
-  NOT_FOUND: "not_found",
-  METHOD_NOT_SUPPORTED: "method_not_allowed",
-  PAYLOAD_TOO_LARGE: "payload_too_large",
-  UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
-};
+const asTRPCError = (app: AppError) => new TRPCError({ code: trpcCodeOf(app), message: app.message, cause: app });
 
-/** Every failure leaves a procedure as a TRPCError whose cause is an AppError: mapped here, once. */
-export function toAppError(error: TRPCError, input?: unknown): AppError {
-  const cause = error.cause;
-  if (cause instanceof AppError) return cause;
-  const issues = (cause as { issues?: unknown } | undefined)?.issues;
-  if (error.code === "BAD_REQUEST" && isIssueList(issues)) {
-    return new AppError("validation_failed", "Invalid input.", { fields: toFieldErrors(issues, input), cause });
-  }
-  // A parser that threw something else is a bug of ours, not a bad request: its message stays inside.
-  const ownFailure = cause instanceof Error && !(cause instanceof TRPCError);
-  const known = FROM_TRPC[error.code];
-  if (known && !ownFailure) return new AppError(known, error.message, { cause: error });
-  return fromUnknown(cause ?? error);
+type Result = { ok: true } | { ok: false; error: TRPCError };
+
+/** A failed call as a TRPCError whose cause is its AppError; a schema's issues need the raw input for their wording. */
+async function settle<R extends Result>(result: R, getRawInput: () => Promise<unknown>): Promise<R> {
+  if (result.ok) return result;
+  const issues = result.error.code === "BAD_REQUEST" && !(result.error.cause instanceof TRPCError);
+  const input = issues ? await getRawInput().catch(() => undefined) : undefined;
+  throw asTRPCError(normalise(result.error, input));
 }
 
-const mapErrors = t.middleware(async ({ next, getRawInput }) => {
-  const result = await next();
-  if (result.ok) return result;
-  const app = toAppError(result.error, await getRawInput().catch(() => undefined));
-  throw new TRPCError({ code: TRPC_CODES[app.status] ?? "INTERNAL_SERVER_ERROR", message: app.message, cause: app });
-});
+/** Runs `step`; what it throws leaves as a TRPCError like any other failure. */
+async function before<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw asTRPCError(normalise(error));
+  }
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors);
+
+export const publicProcedure = t.procedure.use(async ({ next, getRawInput }) => settle(await next(), getRawInput));
 
 /** Verifies the bearer access token (simplejwt's rules and errors) and narrows `ctx.user`. */
-export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const { user, sid } = ctx.accessClaims
-    ? await loadTokenUser(ctx.deps.db, ctx.accessClaims)
-    : await authenticateAccessToken(ctx.deps, ctx.authorization);
-  return next({ ctx: { user, sessionId: sid } });
+export const protectedProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
+  const { user, sid } = await before(() => authenticate(ctx.deps, ctx.authorization));
+  return settle(await next({ ctx: { user, sessionId: sid } }), getRawInput);
 });
 
 /**
- * protectedProcedure for procedures whose one statement checks the token's
- * user itself (a `TaskOwner`): the token is verified here, its user row in
- * that statement, one round trip instead of two. A procedure that fails for
- * any reason reads the user row after all, so that authentication's error
- * wins, as when it comes first.
+ * protectedProcedure for procedures whose one statement checks the token
+ * itself (a `TaskOwner` with the token's claims, checked by `acceptsToken`):
+ * the signature is verified here, the user row in that statement, one round
+ * trip instead of two. A procedure that fails for any reason reads the user
+ * row after all, so that authentication's error wins, as when it comes first.
  */
-export const ownerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const claims = ctx.accessClaims ?? (await verifyAccessToken(ctx.deps, ctx.authorization));
-  const result = await next({ ctx: { owner: { userId: claimedUserId(claims), tokenIssuedAt: claims.issuedAt } } });
-  if (!result.ok) await loadTokenUser(ctx.deps.db, claims);
-  return result;
+export const ownerProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
+  const claims = await before(() => verifyAccessToken(ctx.deps, ctx.authorization));
+  const token = await before(async () => withUserId(claims));
+  const result = await next({ ctx: { owner: { userId: token.userId, token } } });
+  if (!result.ok) await before(() => loadTokenUser(ctx.deps.db, claims));
+  return settle(result, getRawInput);
 });

@@ -40,6 +40,8 @@ export interface Config {
     readonly refreshTokenLifetime: number;
     readonly rotateRefreshTokens: boolean;
     readonly blacklistAfterRotation: boolean;
+    /** Seconds after a rotation during which the rotated token gets the same successor again (0: never). */
+    readonly refreshReuseInterval: number;
     /** A session (refresh-token family) ends this long after its login, whatever the rotations. */
     readonly sessionMaxLifetime: number;
   };
@@ -104,6 +106,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       refreshTokenLifetime: env.REFRESH_TOKEN_LIFETIME,
       rotateRefreshTokens: env.ROTATE_REFRESH_TOKENS,
       blacklistAfterRotation: env.BLACKLIST_AFTER_ROTATION,
+      refreshReuseInterval: env.REFRESH_TOKEN_REUSE_INTERVAL,
       sessionMaxLifetime: Math.max(env.SESSION_MAX_LIFETIME, env.REFRESH_TOKEN_LIFETIME),
     },
     mail: {

@@ -9,7 +9,7 @@ const blankToUndefined = (value: unknown) => (typeof value === "string" && value
 
 const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
 
-const seconds = (fallback: number) =>
+const seconds = (fallback: number, min = 1) =>
   z.preprocess(
     blankToUndefined,
     z
@@ -20,7 +20,7 @@ const seconds = (fallback: number) =>
         z
           .number()
           .int()
-          .min(1, "must be at least 1 second")
+          .min(min, `must be at least ${min} second${min === 1 ? "" : "s"}`)
           .max(10 * 365 * 86400, "is too large"),
       )
       .default(fallback),
@@ -142,6 +142,8 @@ export const envSchema = z.object({
   REFRESH_TOKEN_LIFETIME: seconds(86400),
   ROTATE_REFRESH_TOKENS: bool(true),
   BLACKLIST_AFTER_ROTATION: bool(true),
+  // RFC 9700 §4.14.2: a rotated token presented again this soon gets the same successor (0: reuse at once).
+  REFRESH_TOKEN_REUSE_INTERVAL: seconds(10, 0),
   SMTP_URL: urlWithScheme(["smtp:", "smtps:"], "smtp://user:password@host:587"),
   EMAIL_FROM: z.preprocess(
     blankToUndefined,

@@ -13,6 +13,8 @@ export interface Secrets {
   /** SHA-256 for high-entropy tokens (reset tokens), which cannot be guessed anyway. */
   tokenDigest(token: string): Uint8Array;
   equal(a: Uint8Array, b: Uint8Array): boolean;
+  /** HMAC-SHA-256 that signs device tokens (see services/device-tokens.ts). */
+  deviceMac(data: string): Uint8Array;
   seal(plaintext: string): Uint8Array;
   /** Undefined when the box was sealed under another key or was tampered with. */
   open(sealed: Uint8Array): string | undefined;
@@ -28,10 +30,12 @@ function derive(secret: string, purpose: string): Buffer {
 export function createSecrets(secretKey: string): Secrets {
   const otpKey = derive(secretKey, "otp-v1");
   const mailKey = derive(secretKey, "outbox-mail-v1");
+  const deviceKey = derive(secretKey, "device-token-v1");
   return {
     otpDigest: (userId, code) => createHmac("sha256", otpKey).update(`${userId}:${code}`).digest(),
     tokenDigest: (token) => sha256(new TextEncoder().encode(token)),
     equal: (a, b) => constantTimeEqual(a, b),
+    deviceMac: (data) => createHmac("sha256", deviceKey).update(data).digest(),
     seal(plaintext) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv("aes-256-gcm", mailKey, iv);

@@ -69,6 +69,9 @@ export interface RefreshTokensTable {
   revoked_at: Date | null;
   family_id: string;
   revoke_reason: string | null;
+  iat: number | null;
+  exp: number | null;
+  successor_jti: string | null;
 }
 
 export interface TasksTable {
@@ -86,7 +89,8 @@ export interface ThrottlesTable {
   key: string;
   window_started_at: Date;
   hits: number;
-  blocked_until: Date | null;
+  window_seconds: number;
+  max_hits: number;
 }
 
 export interface UsersTable {
@@ -101,8 +105,8 @@ export interface UsersTable {
   is_superuser: Generated<boolean>;
   date_joined: Generated<Date>;
   last_login: Date | null;
-  tokens_valid_after: Date | null;
   imported_at: Date | null;
+  token_version: Generated<number>;
 }
 
 export interface Database {

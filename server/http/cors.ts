@@ -14,7 +14,7 @@ export interface CorsPolicy {
 const ALLOW_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT";
 // django-cors-headers' defaults, plus what the typed client sends.
 const ALLOW_HEADERS =
-  "accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, x-csrftoken, x-requested-with, x-request-id, trpc-accept";
+  "accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, x-csrftoken, x-requested-with, x-request-id, trpc-accept, x-device-token";
 const PREFLIGHT_MAX_AGE = "86400";
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -29,7 +29,7 @@ export function createCorsPolicy(allowedOrigins: readonly string[], allowCredent
       "Access-Control-Allow-Origin": origin,
       ...(allowCredentials ? { "Access-Control-Allow-Credentials": "true" } : {}),
       // Lets browser code read why it was refused or throttled.
-      "Access-Control-Expose-Headers": "Retry-After, WWW-Authenticate, X-Request-Id",
+      "Access-Control-Expose-Headers": "Retry-After, WWW-Authenticate, X-Request-Id, X-Device-Token",
       // Any OPTIONS from an allowed origin gets what a preflight needs.
       ...(req.method === "OPTIONS"
         ? {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { BlockList, isIP } from "node:net";
 import type { RequestInfo } from "../context.js";
+import { deviceTokenOf } from "./device-token.js";
 
 const MAPPED_IPV4 = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/;
 
@@ -54,5 +55,6 @@ export function requestInfoReader(trustedProxies: readonly string[]): (req: Inco
     authorization: req.headers.authorization,
     ip: clientIp(req),
     userAgent: req.headers["user-agent"],
+    deviceToken: deviceTokenOf(req),
   });
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Deps } from "../deps.js";
-import { fromUnknown } from "../errors.js";
-import { proceduresByPath } from "../routers/app.js";
+import { normalise } from "../errors.js";
+import { isProcedurePath } from "../procedure-table.js";
 import { createCorsPolicy } from "./cors.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
@@ -108,7 +108,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
       route = reply.route ?? "unmatched";
       send(res, reply, headOnly, common);
     } catch (error) {
-      const app = fromUnknown(error);
+      const app = normalise(error);
       if (app.code === "internal_error") logInternal(error, req);
       if (!res.headersSent) send(res, jsonReply(app.status, { detail: app.message }), headOnly, common);
       else res.destroy();
@@ -120,8 +120,8 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
 
 /** A metric label for a tRPC path: a bounded set (a label per path would let clients mint series). */
 function trpcRoute(path: string): string {
-  if (proceduresByPath[path]) return `trpc:${path}`;
-  return path.split(",").every((name) => proceduresByPath[name]) ? "trpc:batch" : "trpc:unknown";
+  if (isProcedurePath(path)) return `trpc:${path}`;
+  return path.split(",").every(isProcedurePath) ? "trpc:batch" : "trpc:unknown";
 }
 
 function setHeaders(res: ServerResponse, headers: Record<string, string>): void {

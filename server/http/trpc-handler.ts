@@ -3,9 +3,9 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { RequestInfo } from "../context.js";
 import { createContext } from "../context.js";
 import type { Deps } from "../deps.js";
-import { AUTH_FAILURES } from "../errors.js";
+import { AUTH_FAILURES, normalise } from "../errors.js";
 import { appRouter } from "../routers/app.js";
-import { toAppError } from "../trpc.js";
+import { deviceTokenHeaders } from "./device-token.js";
 
 /** Calls in one tRPC batch request; more is a 400. */
 export const TRPC_MAX_BATCH = 10;
@@ -16,6 +16,7 @@ export function createTrpcHandler(
   readRequest: (req: IncomingMessage) => RequestInfo,
   logInternal: (error: unknown, req: IncomingMessage) => void,
 ): RequestListener {
+  const secureCookie = deps.config.env === "production";
   return createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
@@ -23,14 +24,15 @@ export function createTrpcHandler(
     maxBatchSize: TRPC_MAX_BATCH,
     createContext: ({ req }) => createContext(deps, readRequest(req)),
     onError: ({ error, req }) => {
-      const app = toAppError(error);
+      const app = normalise(error);
       if (app.code === "internal_error") logInternal(app.cause ?? error, req);
       if (AUTH_FAILURES.has(app.code)) deps.metrics.authFailure(app.code);
     },
-    responseMeta: ({ errors }) => {
-      const headers: Record<string, string> = {};
-      if (errors.some((error) => error.code === "UNAUTHORIZED")) headers["WWW-Authenticate"] = 'Bearer realm="api"';
-      const waits = errors.map((error) => toAppError(error).retryAfter ?? 0);
+    responseMeta: ({ ctx, errors }) => {
+      const headers: Record<string, string> = { ...(ctx && deviceTokenHeaders(ctx.reply, secureCookie)) };
+      const failures = errors.map((error) => normalise(error));
+      if (failures.some((app) => app.status === 401)) headers["WWW-Authenticate"] = 'Bearer realm="api"';
+      const waits = failures.map((app) => app.retryAfter ?? 0);
       const wait = Math.max(0, ...waits);
       if (wait > 0) headers["Retry-After"] = String(wait);
       return { headers };

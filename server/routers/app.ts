@@ -1,4 +1,3 @@
-import type { AnyTRPCProcedure } from "@trpc/server";
 import { createCallerFactory, router } from "../trpc.js";
 import { authRouter } from "./auth.js";
 import { otpRouter } from "./otp.js";
@@ -15,11 +14,6 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
-
-/** Every procedure by its dotted path (`auth.register`): tRPC keeps them so at runtime, though its declared type is nested. */
-export const proceduresByPath = appRouter._def.procedures as unknown as Readonly<
-  Record<string, AnyTRPCProcedure | undefined>
->;
 
 /** Calls procedures directly, with no HTTP in between (tests, tools, the REST bridge). */
 export const createCaller = createCallerFactory(appRouter);

@@ -9,12 +9,13 @@ import {
   tokenPair,
   verifyInput,
 } from "../contracts/auth.js";
-import { validationError } from "../errors.js";
-import { obtainTokenPair, verifyToken } from "../services/auth.js";
+import { normalise, validationError } from "../errors.js";
+import { obtainTokenPair } from "../services/auth.js";
 import { withNewPasswordRules } from "../services/password-policy.js";
 import { endSession, rotate } from "../services/sessions.js";
 import { registerUser, registrationErrors } from "../services/users.js";
-import { publicProcedure, router, toAppError } from "../trpc.js";
+import { verifyToken } from "../services/verify.js";
+import { publicProcedure, router } from "../trpc.js";
 
 const registerWithPasswordRules = withNewPasswordRules(registerInput, (value) => ({
   username: value.username as string | undefined,
@@ -28,7 +29,7 @@ const withRegistrationErrors = publicProcedure.use(async ({ ctx, getRawInput, ne
   const result = await next();
   if (result.ok) return result;
   const raw = await getRawInput().catch(() => undefined);
-  const error = toAppError(result.error, raw);
+  const error = normalise(result.error, raw);
   if (error.code !== "validation_failed" || !error.fields) return result;
   throw validationError(await registrationErrors(ctx.deps, raw, error.fields));
 });
@@ -37,12 +38,16 @@ export const authRouter = router({
   register: withRegistrationErrors
     .input(registerWithPasswordRules)
     .output(registerOutput)
-    .mutation(({ ctx, input }) => registerUser(ctx.deps, input)),
+    .mutation(({ ctx, input }) => registerUser(ctx.deps, input, ctx.client)),
 
   obtainToken: publicProcedure
     .input(obtainTokenInput)
     .output(tokenPair)
-    .mutation(({ ctx, input }) => obtainTokenPair(ctx.deps, ctx.client, input.username, input.password)),
+    .mutation(async ({ ctx, input }) => {
+      const { pair, deviceToken } = await obtainTokenPair(ctx.deps, ctx.client, input.username, input.password);
+      ctx.reply.deviceToken = deviceToken;
+      return pair;
+    }),
 
   refresh: publicProcedure
     .input(refreshInput)

@@ -9,7 +9,11 @@ export const otpRouter = router({
   request: publicProcedure
     .input(otpRequestInput)
     .output(messageOutput)
-    .mutation(({ ctx, input }) => requestOtp(ctx.deps, input, ctx.client)),
+    .mutation(async ({ ctx, input }) => {
+      const { message, deviceToken } = await requestOtp(ctx.deps, input, ctx.client);
+      ctx.reply.deviceToken = deviceToken;
+      return message;
+    }),
 
   verify: publicProcedure
     .input(otpVerifyInput)

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import type { Client } from "../client-info.js";
 import type { Executor } from "../db/connect.js";
 import { latestImportFinishedAt } from "../db/repositories/django-imports.js";
-import { insertFamilyIfAbsent, insertRefreshTokenIfAbsent } from "../db/repositories/refresh-tokens.js";
-import type { Client } from "./password-login.js";
-import { userIdFromClaim, type VerifiedToken } from "./tokens.js";
+import { insertRefreshTokenIfAbsent } from "../db/repositories/refresh-tokens.js";
+import { insertSessionIfAbsent } from "../db/repositories/sessions.js";
+import { sessionOf, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
 /**
  * Sessions that began on the Django service. Each imported refresh token is a
@@ -23,6 +24,8 @@ export const importedSessionEnd = (issuedAt: Date, expiresAt: Date, sessionMaxLi
  * row for, issued before the latest import finished, is recorded here as an
  * active token of a new session, after which the usual rules apply: it is
  * consumed once, and presenting it again is reuse. True when it was recorded.
+ * A token that names one of our sessions is never adopted: its row is gone
+ * only because it was pruned, and it must not come back.
  */
 export async function adoptImportedToken(
   db: Executor,
@@ -31,13 +34,13 @@ export async function adoptImportedToken(
   sessionMaxLifetime: number,
 ): Promise<boolean> {
   const userId = userIdFromClaim(token.userId);
-  if (!userId) return false;
+  if (!userId || sessionOf(token.jti) !== undefined) return false;
   const cutoff = await latestImportFinishedAt(db);
   if (!cutoff || token.iat * 1000 > cutoff.getTime()) return false;
   const issuedAt = new Date(token.iat * 1000);
   const expiresAt = new Date(token.exp * 1000);
   const familyId = importedFamilyId(token.jti);
-  const family = await insertFamilyIfAbsent(db, {
+  const family = await insertSessionIfAbsent(db, {
     id: familyId,
     userId,
     createdAt: issuedAt,
@@ -46,5 +49,13 @@ export async function adoptImportedToken(
     ip: client.ip,
   });
   if (!family) return false;
-  return insertRefreshTokenIfAbsent(db, { jti: token.jti, userId, familyId, createdAt: issuedAt, expiresAt });
+  return insertRefreshTokenIfAbsent(db, {
+    jti: token.jti,
+    userId,
+    familyId,
+    createdAt: issuedAt,
+    expiresAt,
+    iat: token.iat,
+    exp: token.exp,
+  });
 }

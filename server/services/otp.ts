@@ -1,19 +1,20 @@
 import { randomInt } from "node:crypto";
+import type { Client } from "../client-info.js";
 import type { TokenPair } from "../contracts/auth.js";
 import type { OtpRequestInput, OtpVerifyInput } from "../contracts/otp.js";
 import type { MessageOutput } from "../contracts/user.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
-import { countFailedOtpAttempt, deleteOtpCode, lockOtpCode, replaceOtpCode } from "../db/repositories/otp-codes.js";
+import { consumeOtpCode, replaceOtpCode, takeOtpTry } from "../db/repositories/otp-codes.js";
 import { findUserByUsername } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, fieldError, NON_FIELD_ERRORS } from "../errors.js";
 import { otpMail } from "../mail/templates.js";
-import { type Client, passwordLogin, searchableUsername } from "./password-login.js";
+import { passwordLogin, searchableUsername } from "./password-login.js";
 import { startSession } from "./sessions.js";
-import { assertNotBlocked, consumeQuota, keys, LIMITS, recordFailures } from "./throttle.js";
+import { consumeQuota, keys, LIMITS, takeAttempt } from "./throttle.js";
 
-/** Wrong codes a pending code survives; the next one kills it. */
-export const OTP_MAX_FAILED_ATTEMPTS = 5;
+/** Tries a code allows; then it is dead. */
+export const OTP_MAX_TRIES = 5;
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Invalid credentials");
 const invalidOtp = () => new AppError("otp_invalid", "Invalid or expired OTP.");
@@ -24,10 +25,14 @@ export const newOtpCode = () => String(randomInt(0, 1_000_000)).padStart(6, "0")
 /**
  * Step one of OTP login: the password (a guarded password path), then a code
  * by mail, written with the code in one transaction; codes per account are
- * rationed.
+ * rationed. A new code replaces the pending one, with fresh tries.
  */
-export async function requestOtp(deps: Deps, input: OtpRequestInput, client: Client): Promise<MessageOutput> {
-  const user = await passwordLogin(deps, client, input.username, input.password, "otp_login").catch(
+export async function requestOtp(
+  deps: Deps,
+  input: OtpRequestInput,
+  client: Client,
+): Promise<{ message: MessageOutput; deviceToken: string }> {
+  const { user, deviceToken } = await passwordLogin(deps, client, input.username, input.password, "otp_login").catch(
     (error: unknown) => {
       throw error instanceof AppError && error.code === "authentication_failed" ? invalidCredentials() : error;
     },
@@ -43,44 +48,31 @@ export async function requestOtp(deps: Deps, input: OtpRequestInput, client: Cli
     await recordEvent(trx, { event: "otp_sent", userId: user.id, ...client });
   });
   deps.mail.wake();
-  return { message: "OTP sent to your registered email address." };
+  return { message: { message: "OTP sent to your registered email address." }, deviceToken };
 }
 
-type Verdict = "ok" | "invalid";
-
 /**
- * Step two: the code, compared in constant time, once. A wrong code counts
- * against it (committed though the request fails; the fifth kills it) and
- * against the account, whose count a new code does not reset.
+ * Step two: the code. A try is taken from the pending code before it is
+ * compared (in constant time), so it is compared at most 5 times however many
+ * guesses arrive at once, and then it is dead; only a new password-checked
+ * login makes another. Wrong codes lock nothing else: no one can lock the
+ * owner out without the password. The client's IP has a ceiling too.
  */
 export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Client): Promise<TokenPair> {
+  const attempt = await takeAttempt(
+    deps.db,
+    client.ip ? [{ key: keys.otpIp(client.ip), limit: LIMITS.otpIp, onSuccess: "return" }] : [],
+  );
   const username = searchableUsername(input.username);
   const user = username === undefined ? undefined : await findUserByUsername(deps.db, username);
   // An inactive user's code is left alone: it works again after reactivation, as in the seed service.
   if (!user?.isActive) throw invalidOtp();
-  const accountKey = keys.otpFailuresAccount(user.id);
-  await assertNotBlocked(deps.db, [accountKey]);
+  const stored = await takeOtpTry(deps.db, user.id, OTP_MAX_TRIES);
   const digest = deps.secrets.otpDigest(user.id, input.otp);
-
-  const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
-    const pending = await lockOtpCode(trx, user.id);
-    if (!pending) return "invalid";
-    if (pending.expired || pending.failedAttempts >= OTP_MAX_FAILED_ATTEMPTS) {
-      await deleteOtpCode(trx, user.id);
-      return "invalid";
-    }
-    if (!deps.secrets.equal(pending.codeHash, digest)) {
-      await countFailedOtpAttempt(trx, user.id);
-      return "invalid";
-    }
-    await deleteOtpCode(trx, user.id);
-    return "ok";
-  });
-  if (verdict !== "ok") {
-    const locked = await recordFailures(deps.db, [[accountKey, LIMITS.otpFailuresAccount]]);
+  if (!stored || !deps.secrets.equal(stored, digest) || !(await consumeOtpCode(deps.db, user.id, stored))) {
     await recordEvent(deps.db, { event: "otp_failed", userId: user.id, ...client });
-    if (locked) await recordEvent(deps.db, { event: "lockout", userId: user.id, ...client, detail: { path: "otp" } });
     throw invalidOtp();
   }
+  await attempt.succeeded();
   return startSession(deps, user, client, "otp");
 }

@@ -1,17 +1,13 @@
+import type { Client } from "../client-info.js";
 import { isStorableText, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from "../contracts/fields.js";
-import type { Executor } from "../db/connect.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
 import { findUserByUsername, type User, upgradePasswordHash } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
-import { assertNotBlocked, forgive, keys, LIMITS, type Limit, recordFailures } from "./throttle.js";
+import { deviceIdFor, issueDeviceToken } from "./device-tokens.js";
+import { type Counter, keys, LIMITS, takeAttempt } from "./throttle.js";
 
-type LoginDeps = Pick<Deps, "db" | "hasher">;
-
-export interface Client {
-  ip: string | undefined;
-  userAgent: string | undefined;
-}
+type LoginDeps = Pick<Deps, "db" | "hasher" | "secrets">;
 
 /** A username that could exist: anything else never reaches SQL (PostgreSQL refuses NUL bytes). */
 export function searchableUsername(username: string): string | undefined {
@@ -51,28 +47,49 @@ async function rehash(deps: LoginDeps, user: User, password: string): Promise<vo
 }
 
 /**
- * Every password path goes through here: refused with 429 while the account
- * (or, past a generous ceiling, the client) is locked out; each failure is
- * counted for both and written to the audit trail; a success forgives the
- * account's earlier failures.
+ * The counters a password attempt for `username` takes from. A device that
+ * logged in to this account before has its own budget; every other client
+ * shares the account's pool and its IP's ceiling, so a stranger's guesses can
+ * lock out strangers only.
+ */
+function loginCounters(deps: LoginDeps, client: Client, username: string): Counter[] {
+  const device = deviceIdFor(deps.secrets, client.deviceToken, username);
+  if (device) return [{ key: keys.passwordDevice(device), limit: LIMITS.passwordDevice, onSuccess: "reset" }];
+  const counters: Counter[] = [
+    { key: keys.passwordAccount(username), limit: LIMITS.passwordAccount, onSuccess: "reset" },
+  ];
+  if (client.ip) counters.push({ key: keys.passwordIp(client.ip), limit: LIMITS.passwordIp, onSuccess: "return" });
+  return counters;
+}
+
+/**
+ * Every password check goes through here: the attempt is taken from its
+ * counters before anything is hashed (429 with Retry-After when they are
+ * spent), a failure is written to the audit trail, and the attempt that spends
+ * a counter records the lockout.
  */
 export async function guardPasswordAttempt(
-  deps: LoginDeps,
+  deps: Pick<Deps, "db">,
   client: Client,
-  username: string,
-  path: string,
-  attempt: () => Promise<boolean>,
+  counters: Counter[],
+  audit: { username: string | undefined; userId?: number; path: string },
+  check: () => Promise<boolean>,
 ): Promise<boolean> {
-  const accountKey = keys.passwordAccount(username);
-  const ipKey = client.ip ? keys.passwordIp(client.ip) : undefined;
-  const counted = await assertNotBlocked(deps.db, ipKey ? [accountKey, ipKey] : [accountKey]);
-  if (await attempt()) {
-    // Nothing to forgive on most logins: no statement then.
-    if (counted.has(accountKey)) await forgive(deps.db, [accountKey]);
+  const attempt = await takeAttempt(deps.db, counters);
+  if (await check()) {
+    await attempt.succeeded();
     return true;
   }
-  await recordLoginFailure(deps.db, client, username, path, accountKey, ipKey);
+  const event = { userId: audit.userId, username: audit.username, ...client, detail: { path: audit.path } };
+  await recordEvent(deps.db, { event: "login_failed", ...event });
+  if (attempt.lastAllowed) await recordEvent(deps.db, { event: "lockout", ...event });
   return false;
+}
+
+export interface PasswordLogin {
+  user: User;
+  /** Proof for this client's next attempts (see device-tokens.ts), for the transport to hand back. */
+  deviceToken: string;
 }
 
 /** A username and password login, guarded: the user, or the one failure for every wrong case. */
@@ -82,9 +99,10 @@ export async function passwordLogin(
   username: string,
   password: string,
   path: string,
-): Promise<User> {
+): Promise<PasswordLogin> {
   let user: User | undefined;
-  const ok = await guardPasswordAttempt(deps, client, username, path, async () => {
+  const audit = { username: searchableUsername(username), path };
+  const ok = await guardPasswordAttempt(deps, client, loginCounters(deps, client, username), audit, async () => {
     user = await authenticateWithPassword(deps, username, password).catch((error: unknown) => {
       if (error instanceof AppError && error.code === "authentication_failed") return undefined;
       throw error;
@@ -92,21 +110,13 @@ export async function passwordLogin(
     return user !== undefined;
   });
   if (!ok || !user) throw invalidCredentials();
-  return user;
+  return { user, deviceToken: issueDeviceToken(deps.secrets, username) };
 }
 
-async function recordLoginFailure(
-  db: Executor,
-  client: Client,
-  username: string,
-  path: string,
-  accountKey: string,
-  ipKey: string | undefined,
-) {
-  const entries: Array<[string, Limit]> = [[accountKey, LIMITS.passwordAccount]];
-  if (ipKey) entries.push([ipKey, LIMITS.passwordIp]);
-  const locked = await recordFailures(db, entries);
-  const name = searchableUsername(username);
-  await recordEvent(db, { event: "login_failed", username: name, ...client, detail: { path } });
-  if (locked) await recordEvent(db, { event: "lockout", username: name, ...client, detail: { path } });
-}
+/** The signed-in owner's own budget for old passwords (changing the password): no stranger can spend it. */
+export const ownerCounters = (userId: number): Counter[] => [
+  { key: keys.passwordOwner(userId), limit: LIMITS.passwordOwner, onSuccess: "reset" },
+];
+
+/** A password reset or change proves the owner: the account's lockout of unknown clients is lifted. */
+export const lockoutKeys = (username: string) => [keys.passwordAccount(username)];

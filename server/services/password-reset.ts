@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import type { Client } from "../client-info.js";
 import type { ResetConfirmInput } from "../contracts/password-reset.js";
 import type { MessageOutput } from "../contracts/user.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
@@ -8,9 +9,8 @@ import { findUserByEmail, findUserById, type User } from "../db/repositories/use
 import type { Deps } from "../deps.js";
 import { fieldError } from "../errors.js";
 import { passwordResetMail } from "../mail/templates.js";
-import type { Client } from "./password-login.js";
 import { checkPassword, passwordMismatch } from "./password-policy.js";
-import { consumeQuota, keys, LIMITS, type Limit } from "./throttle.js";
+import { consumeQuota, keys, LIMITS, type Limit, takeAttempt } from "./throttle.js";
 import { notBefore } from "./timing.js";
 import { ownerOf, setPassword } from "./users.js";
 
@@ -70,16 +70,26 @@ export async function requestPasswordReset(deps: Deps, email: string, client: Cl
   return { message: "If an account with that email exists, a password reset email has been sent." };
 }
 
-/** Django's order: the token first, then the mismatch, then the policy (with similarity). */
+/**
+ * Django's order: the token first, then the mismatch, then the policy (with
+ * similarity). Tries from one client IP are counted before the token is
+ * looked up; a right token gives its hit back.
+ */
 export async function confirmPasswordReset(
   deps: Deps,
   input: ResetConfirmInput,
   client: Client,
 ): Promise<MessageOutput> {
+  const attempt = await takeAttempt(
+    deps.db,
+    client.ip ? [{ key: keys.resetConfirmIp(client.ip), limit: LIMITS.resetConfirmIp, onSuccess: "return" }] : [],
+  );
   const userId = decodeUid(input.uid);
   const user = userId === undefined || input.token.length > 256 ? undefined : await findUserById(deps.db, userId);
   const digest = deps.secrets.tokenDigest(input.token);
   if (!canReset(user) || !(await findUsableResetToken(deps.db, user.id, digest))) throw invalidToken();
+  // A right token is not a guess: what follows (the new password's rules) spends nothing.
+  await attempt.succeeded();
   if (input.password !== input.password2) throw fieldError("password", passwordMismatch);
   const policy = checkPassword(input.password, ownerOf(user));
   if (policy.length > 0) throw fieldError("password", ...policy);

@@ -4,9 +4,10 @@ import { deleteDeadOtpCodes } from "../db/repositories/otp-codes.js";
 import { deleteSentMail } from "../db/repositories/outbox.js";
 import { deleteExpiredRefreshTokens } from "../db/repositories/refresh-tokens.js";
 import { deleteExpiredResetTokens } from "../db/repositories/reset-tokens.js";
+import { deleteDeadSessions } from "../db/repositories/sessions.js";
 import { deleteStaleThrottles } from "../db/repositories/throttles.js";
 import type { Logger } from "../logger.js";
-import { OTP_MAX_FAILED_ATTEMPTS } from "./otp.js";
+import { OTP_MAX_TRIES } from "./otp.js";
 
 /** Rows deleted, by kind. */
 export interface Pruned {
@@ -21,7 +22,7 @@ export interface Pruned {
 export const PRUNE_BATCH = 5_000;
 /** Delivered mail is kept this long (sealed) for support questions, then deleted. */
 export const SENT_MAIL_RETENTION_SECONDS = 7 * 86_400;
-/** Longer than the longest throttle window and block (an hour), so no live counter goes. */
+/** Counters whose window ended this long ago go (windows last an hour at most). */
 const THROTTLE_RETENTION_SECONDS = 86_400;
 // One key for the whole cluster: pg_try_advisory_xact_lock lets one process prune at a time.
 export const PRUNE_LOCK_KEY = 7_264_110_315;
@@ -38,11 +39,10 @@ export async function pruneBatch(db: Db, limit = PRUNE_BATCH): Promise<Pruned | 
       locked: boolean;
     }>`select pg_try_advisory_xact_lock(${PRUNE_LOCK_KEY}) as locked`.execute(trx);
     if (!rows[0]?.locked) return undefined;
-    const { tokens, sessions } = await deleteExpiredRefreshTokens(trx, limit);
     return {
-      refreshTokens: tokens,
-      sessions,
-      otpCodes: await deleteDeadOtpCodes(trx, OTP_MAX_FAILED_ATTEMPTS, limit),
+      refreshTokens: await deleteExpiredRefreshTokens(trx, limit),
+      sessions: await deleteDeadSessions(trx, limit),
+      otpCodes: await deleteDeadOtpCodes(trx, OTP_MAX_TRIES, limit),
       resetTokens: await deleteExpiredResetTokens(trx, limit),
       throttles: await deleteStaleThrottles(trx, THROTTLE_RETENTION_SECONDS, limit),
       sentMail: await deleteSentMail(trx, SENT_MAIL_RETENTION_SECONDS, limit),

@@ -1,63 +1,60 @@
+import type { Client } from "../client-info.js";
 import type { TokenPair } from "../contracts/auth.js";
 import { isStorableText } from "../contracts/fields.js";
 import type { SessionInfo } from "../contracts/user.js";
 import type { Executor } from "../db/connect.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
 import {
-  consumeForRotation,
-  findRefreshToken,
-  insertLoginSession,
+  findTokenState,
+  insertLogin,
   insertRefreshToken,
-  listLiveFamilies,
-  refreshTokenState,
-  revokeAllFamilies,
-  revokeFamily,
-  revokeUserFamily,
-  rotateInOneStatement,
-  touchFamily,
+  revokeTokensOfSession,
+  revokeTokensOfUser,
+  rotate as rotateInOneStatement,
+  type TokenState,
 } from "../db/repositories/refresh-tokens.js";
-import { invalidateAccessTokens, type User } from "../db/repositories/users.js";
+import {
+  endAllSessions,
+  endSession as endSessionRow,
+  findOwnSession,
+  listLiveSessions,
+  type RevokeReason,
+} from "../db/repositories/sessions.js";
+import { bumpTokenVersion, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
-import { adoptImportedToken } from "./imported-sessions.js";
-import type { Client } from "./password-login.js";
-import { newFamilyId, TokenError, type TokenType, userIdFromClaim, type VerifiedToken } from "./tokens.js";
+import { adoptImportedToken, importedFamilyId } from "./imported-sessions.js";
+import { newFamilyId, sessionOf, TokenError, type TokenType, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
-/**
- * Sessions are refresh-token families (RFC 9700 §4.14): a login starts one,
- * every rotation continues it, and presenting a token that was already rotated
- * ends it, newest token included. A family also ends at its absolute lifetime.
- */
+// Sessions are refresh-token families (RFC 9700 §4.14): a login starts one,
+// every rotation continues it, and presenting a token that was already rotated
+// ends it, newest token included. A session also ends at its absolute lifetime.
+
 type SessionDeps = Pick<Deps, "db" | "tokens" | "config">;
 
-async function issue(deps: SessionDeps, db: Executor, userId: number, familyId: string, familyEnd: Date) {
-  const [refresh, access] = await Promise.all([
-    deps.tokens.sign("refresh", userId),
-    deps.tokens.sign("access", userId, familyId),
-  ]);
-  // A rotation never carries a session past its end.
-  const expiresAt = new Date(Math.min(refresh.exp * 1000, familyEnd.getTime()));
-  await insertRefreshToken(db, { jti: refresh.jti, userId, familyId, expiresAt });
-  return { refresh: refresh.token, access: access.token };
-}
+const notValid = (message: string = texts.tokenInvalidOrExpired) => new AppError("token_not_valid", message);
+
+/**
+ * A refresh token names its session in its jti, as access tokens do: a token
+ * of ours can then never pass for a Django token to adopt.
+ */
+const signRefresh = (deps: SessionDeps, userId: number, sid: string) => deps.tokens.sign("refresh", userId, { sid });
+
+const signAccess = (deps: SessionDeps, userId: number, sid: string, version: number) =>
+  deps.tokens.sign("access", userId, { sid, ver: version });
 
 /**
  * A new session for a user who just proved who they are (`path` says how, for
  * the audit trail); `last_login` is updated with it.
  */
 export async function startSession(deps: SessionDeps, user: User, client: Client, path: string): Promise<TokenPair> {
-  const familyId = newFamilyId();
+  const sid = newFamilyId();
   const end = new Date(Date.now() + deps.config.jwt.sessionMaxLifetime * 1000);
   const [refresh, access] = await Promise.all([
-    deps.tokens.sign("refresh", user.id),
-    deps.tokens.sign("access", user.id, familyId),
+    signRefresh(deps, user.id, sid),
+    signAccess(deps, user.id, sid, user.tokenVersion),
   ]);
-  await insertLoginSession(
-    deps.db,
-    { id: familyId, userId: user.id, expiresAt: end, ...client },
-    { jti: refresh.jti, expiresAt: new Date(Math.min(refresh.exp * 1000, end.getTime())) },
-    { path },
-  );
+  await insertLogin(deps.db, { id: sid, userId: user.id, expiresAt: end, ...client }, refresh, { path });
   return { refresh: refresh.token, access: access.token };
 }
 
@@ -71,14 +68,11 @@ export async function verifyBodyToken(deps: Pick<Deps, "tokens">, token: string,
   }
 }
 
-const notValid = (message: string = texts.tokenInvalidOrExpired) => new AppError("token_not_valid", message);
-
-type Rotation = { pair: { access: string; refresh?: string } } | { error: AppError };
-
 /**
- * Exchanges a refresh token: consumed atomically (of concurrent callers one
- * wins), replaced by a new one in the same family. A token already rotated is
- * a stolen copy or a replay: its whole family is revoked and the event recorded.
+ * Exchanges a refresh token. The common case is one statement; when it
+ * refuses, the token's state says why, and what to do: a Django token to
+ * adopt (then the statement once more), a repeat within the reuse interval
+ * (the same successor again), a reuse (the session ends), or a refusal.
  */
 export async function rotate(
   deps: SessionDeps,
@@ -88,113 +82,119 @@ export async function rotate(
   const token = await verifyBodyToken(deps, raw, "refresh");
   const userId = userIdFromClaim(token.userId);
   if (userId === undefined) throw notValid(texts.tokenNoUser);
+  if (userId === null) throw notValid();
   const { rotateRefreshTokens, blacklistAfterRotation } = deps.config.jwt;
-  if (rotateRefreshTokens && blacklistAfterRotation && userId !== null) {
-    const fast = await rotateFast(deps, token.jti, userId, client);
-    if (fast) return fast;
-  }
+  if (!rotateRefreshTokens || !blacklistAfterRotation) return exchangeWithoutConsuming(deps, token, userId, client);
 
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<Rotation> => {
-    if (!rotateRefreshTokens || !blacklistAfterRotation)
-      return { pair: await exchangeWithoutConsuming(deps, trx, token, client) };
-    let consumed = await consumeForRotation(trx, token.jti);
-    if (!consumed && (await adopt(deps, trx, token, client))) consumed = await consumeForRotation(trx, token.jti);
-    // Returned, not thrown: a detected reuse must be committed.
-    if (!consumed) return { error: await refusal(trx, token.jti, client) };
-    // Thrown: the transaction rolls back and the token is not consumed.
-    if (consumed.familyEnded) throw notValid();
-    if (!consumed.userActive) throw new AppError("user_inactive", texts.userInactive);
-    const pair = await issue(deps, trx, consumed.userId, consumed.familyId, consumed.familyExpiresAt);
-    await touchFamily(trx, consumed.familyId, client);
-    await recordEvent(trx, { event: "token_refreshed", userId: consumed.userId, ...client });
-    return { pair };
-  });
-  if ("error" in outcome) throw outcome.error;
-  return outcome.pair;
+  let state: TokenState | undefined;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const rotated = await rotateOnce(deps, token, userId, client);
+    if (rotated) return rotated;
+    state = await findTokenState(deps.db, token.jti);
+    if (state || attempt > 0 || !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime)))
+      break;
+  }
+  if (!state || state.userId !== userId) throw notValid();
+  if (state.revokeReason === "rotated") {
+    if (withinReuseInterval(deps, state) && state.successor) return repeatRotation(deps, state, state.successor);
+    await reuseDetected(deps.db, state, client);
+  }
+  if (!state.userActive) throw new AppError("user_inactive", texts.userInactive);
+  throw notValid(state.revokedAt ? texts.tokenBlacklisted : undefined);
 }
 
-/**
- * Almost every refresh: a live token of a live session of an active user,
- * rotated in one round trip. Anything else (reuse, an ended session, an
- * inactive user, a token the Django service issued) takes the path below,
- * which finds out which and answers accordingly.
- */
-async function rotateFast(deps: SessionDeps, jti: string, userId: number, client: Client) {
-  const refresh = await deps.tokens.sign("refresh", userId);
-  const rotated = await rotateInOneStatement(
-    deps.db,
-    jti,
-    userId,
-    { jti: refresh.jti, expiresAt: new Date(refresh.exp * 1000) },
-    client,
-  );
+async function rotateOnce(deps: SessionDeps, token: VerifiedToken, userId: number, client: Client) {
+  const refresh = await signRefresh(deps, userId, sessionOf(token.jti) ?? importedFamilyId(token.jti));
+  const rotated = await rotateInOneStatement(deps.db, token.jti, userId, refresh, client);
   if (!rotated) return undefined;
-  const access = await deps.tokens.sign("access", userId, rotated.familyId);
+  const access = await signAccess(deps, userId, rotated.familyId, rotated.tokenVersion);
   return { refresh: refresh.token, access: access.token };
 }
 
 /**
- * Why a token could not be consumed. A rotated token presented again revokes
- * its family; the revocation is committed even though the request fails.
+ * The same token presented again soon after its rotation (React's StrictMode,
+ * two tabs, a retried request) gets the successor the rotation issued, signed
+ * again exactly, and a fresh access token: no second successor, no reuse.
  */
-async function refusal(db: Executor, jti: string, client: Client): Promise<AppError> {
-  const stored = await findRefreshToken(db, jti);
-  if (!stored) return notValid();
-  if (stored.revokeReason === "rotated") {
-    await revokeFamily(db, stored.familyId, "reuse_detected");
-    await recordEvent(db, {
-      event: "refresh_reuse_detected",
-      userId: stored.userId,
-      ...client,
-      detail: { family: stored.familyId },
-    });
-  }
-  return notValid(texts.tokenBlacklisted);
+function withinReuseInterval(deps: SessionDeps, state: TokenState): boolean {
+  const interval = deps.config.jwt.refreshReuseInterval;
+  return (
+    interval > 0 &&
+    state.revokedSecondsAgo !== null &&
+    state.revokedSecondsAgo <= interval &&
+    state.sessionLive &&
+    state.userActive
+  );
 }
 
-const adopt = (deps: SessionDeps, db: Executor, token: VerifiedToken, client: Client) =>
-  adoptImportedToken(db, token, client, deps.config.jwt.sessionMaxLifetime);
+async function repeatRotation(deps: SessionDeps, state: TokenState, successor: NonNullable<TokenState["successor"]>) {
+  const [refresh, access] = await Promise.all([
+    deps.tokens.sign("refresh", state.userId, { again: successor }),
+    signAccess(deps, state.userId, state.familyId, state.tokenVersion),
+  ]);
+  return { refresh: refresh.token, access: access.token };
+}
+
+/** A rotated token presented again: a stolen copy or a replay. Its whole session ends, newest token included. */
+async function reuseDetected(db: Executor, state: TokenState, client: Client): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await endSessionWithTokens(trx, state.familyId, "reuse_detected");
+    await recordEvent(trx, {
+      event: "refresh_reuse_detected",
+      userId: state.userId,
+      ...client,
+      detail: { family: state.familyId },
+    });
+  });
+}
+
+/** Tokens first, then the session: the order a rotation locks them in, so the two never wait on each other. */
+async function endSessionWithTokens(db: Executor, sid: string, reason: RevokeReason): Promise<boolean> {
+  await revokeTokensOfSession(db, sid, reason);
+  return endSessionRow(db, sid, reason);
+}
 
 /** The stored state of a presented refresh token, adopting one the Django service issued unrecorded. */
-async function storedOrAdopted(deps: SessionDeps, db: Executor, token: VerifiedToken, client: Client) {
-  const stored = await findRefreshToken(db, token.jti);
-  if (stored || !(await adopt(deps, db, token, client))) return stored;
-  return findRefreshToken(db, token.jti);
+async function stateOrAdopted(deps: SessionDeps, token: VerifiedToken, client: Client) {
+  const state = await findTokenState(deps.db, token.jti);
+  if (state || !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime))) return state;
+  return findTokenState(deps.db, token.jti);
 }
 
 /** ROTATE_REFRESH_TOKENS or BLACKLIST_AFTER_ROTATION off: the presented token stays good. */
-async function exchangeWithoutConsuming(deps: SessionDeps, db: Executor, token: VerifiedToken, client: Client) {
-  const stored = await storedOrAdopted(deps, db, token, client);
-  if (!stored || stored.revokedAt !== null) throw notValid(stored ? texts.tokenBlacklisted : undefined);
-  const userId = stored.userId;
-  if (!deps.config.jwt.rotateRefreshTokens) {
-    return { access: (await deps.tokens.sign("access", userId, stored.familyId)).token };
-  }
+async function exchangeWithoutConsuming(deps: SessionDeps, token: VerifiedToken, userId: number, client: Client) {
+  const state = await stateOrAdopted(deps, token, client);
+  if (!state || state.userId !== userId) throw notValid();
+  if (state.revokedAt !== null) throw notValid(texts.tokenBlacklisted);
+  if (!state.rowLive || !state.sessionLive) throw notValid();
+  if (!state.userActive) throw new AppError("user_inactive", texts.userInactive);
+  const access = await signAccess(deps, userId, state.familyId, state.tokenVersion);
+  if (!deps.config.jwt.rotateRefreshTokens) return { access: access.token };
+  const refresh = await signRefresh(deps, userId, state.familyId);
   const end = new Date(Date.now() + deps.config.jwt.sessionMaxLifetime * 1000);
-  return issue(deps, db, userId, stored.familyId, end);
+  await insertRefreshToken(deps.db, { ...refresh, userId, familyId: state.familyId, sessionEnd: end });
+  return { refresh: refresh.token, access: access.token };
 }
 
 /** Logout: the presented token's whole session ends. */
 export async function endSession(deps: SessionDeps, raw: string, client: Client): Promise<Record<string, never>> {
   const token = await verifyBodyToken(deps, raw, "refresh");
+  const state = await stateOrAdopted(deps, token, client);
+  if (!state) throw notValid();
+  if (state.revokedAt !== null) throw notValid(texts.tokenBlacklisted);
   await deps.db.transaction().execute(async (trx) => {
-    const stored = await storedOrAdopted(deps, trx, token, client);
-    if (!stored) throw notValid();
-    if (stored.revokedAt !== null) throw notValid(texts.tokenBlacklisted);
-    await revokeFamily(trx, stored.familyId, "logout");
-    await recordEvent(trx, { event: "logout", userId: stored.userId, ...client });
+    await endSessionWithTokens(trx, state.familyId, "logout");
+    await recordEvent(trx, { event: "logout", userId: state.userId, ...client });
   });
   return {};
 }
-
-export { refreshTokenState };
 
 export async function listSessions(
   deps: SessionDeps,
   user: User,
   currentSid: string | undefined,
 ): Promise<SessionInfo[]> {
-  const rows = await listLiveFamilies(deps.db, user.id);
+  const rows = await listLiveSessions(deps.db, user.id);
   return rows.map((row) => ({
     id: row.id,
     created_at: row.createdAt.toISOString(),
@@ -206,11 +206,13 @@ export async function listSessions(
   }));
 }
 
+/** Ends one of the user's sessions; its access tokens are refused from now on (authentication checks the session). */
 export async function revokeSession(deps: SessionDeps, user: User, id: string, client: Client) {
   // No session id holds a NUL or a lone surrogate, and PostgreSQL would refuse to compare one.
   if (!isStorableText(id)) throw new AppError("not_found", texts.notFound);
   const done = await deps.db.transaction().execute(async (trx) => {
-    if (!(await revokeUserFamily(trx, user.id, id, "revoked"))) return false;
+    if (!(await findOwnSession(trx, user.id, id))) return false;
+    if (!(await endSessionWithTokens(trx, id, "revoked"))) return false;
     await recordEvent(trx, { event: "session_revoked", userId: user.id, ...client, detail: { session: id } });
     return true;
   });
@@ -218,11 +220,21 @@ export async function revokeSession(deps: SessionDeps, user: User, id: string, c
   return {};
 }
 
-/** Log out everywhere: every session ends, and every access token issued so far is refused. */
+/**
+ * Every session of the user ends and every access token issued so far is
+ * refused (the token version moves on), in one transaction. Tokens are
+ * revoked before sessions, the order a rotation locks them in.
+ */
+export async function endEverySession(db: Executor, userId: number, reason: RevokeReason): Promise<number> {
+  await bumpTokenVersion(db, userId);
+  await revokeTokensOfUser(db, userId, reason);
+  return endAllSessions(db, userId, reason);
+}
+
+/** Log out everywhere. */
 export async function revokeAllSessions(deps: SessionDeps, user: User, client: Client) {
   const count = await deps.db.transaction().execute(async (trx) => {
-    const ended = await revokeAllFamilies(trx, user.id, "logout_everywhere");
-    await invalidateAccessTokens(trx, user.id);
+    const ended = await endEverySession(trx, user.id, "logout_everywhere");
     await recordEvent(trx, { event: "logout_everywhere", userId: user.id, ...client, detail: { sessions: ended } });
     return ended;
   });

@@ -1,43 +1,59 @@
 import { createHash } from "node:crypto";
 import type { Executor } from "../db/connect.js";
-import { clearKeys, hit, throttleState } from "../db/repositories/throttles.js";
+import { clearKeys, returnHits, takeHits } from "../db/repositories/throttles.js";
 import { AppError } from "../errors.js";
 
-/**
- * Brute-force limits. Counted in PostgreSQL, so they hold across processes and
- * instances. An account's failures lock that account only: other accounts from
- * the same client keep working, up to a generous ceiling per client IP.
- */
+// Brute-force limits and quotas. Counted in PostgreSQL, so they hold across
+// processes and instances, and counted *before* the work they guard: an
+// attempt takes its hit first, so of any number of concurrent attempts at most
+// the limit are ever evaluated (hashed, compared, mailed).
+
 export interface Limit {
+  /** Attempts a window allows. */
   limit: number;
   windowSeconds: number;
-  blockSeconds: number;
 }
 
 export const LIMITS = {
-  /** Wrong passwords for one account, on every password path. */
-  passwordAccount: { limit: 10, windowSeconds: 60, blockSeconds: 60 },
-  /** Wrong passwords from one client IP, whatever the accounts. */
-  passwordIp: { limit: 100, windowSeconds: 60, blockSeconds: 60 },
+  /** Passwords tried for one account by clients it has never logged in from (a device token says otherwise). */
+  passwordAccount: { limit: 10, windowSeconds: 60 },
+  /** Passwords tried on one device that logged in to the account before (its own budget). */
+  passwordDevice: { limit: 10, windowSeconds: 60 },
+  /**
+   * Passwords tried from one client IP, whatever the accounts. Attempts in
+   * flight count until they succeed, so the ceiling also bounds a burst of
+   * right passwords from one address (an office behind one NAT, a load test).
+   */
+  passwordIp: { limit: 300, windowSeconds: 60 },
+  /** Old passwords tried by the signed-in owner (changing the password). */
+  passwordOwner: { limit: 10, windowSeconds: 60 },
+  /** Login codes tried from one client IP, whatever the accounts (each code also dies after 5 wrong tries). */
+  otpIp: { limit: 100, windowSeconds: 60 },
   /** Login codes mailed to one account. */
-  otpMailAccount: { limit: 5, windowSeconds: 600, blockSeconds: 600 },
-  /** Wrong login codes for one account, across codes (a new code does not reset it; one code dies after 5). */
-  otpFailuresAccount: { limit: 10, windowSeconds: 900, blockSeconds: 900 },
+  otpMailAccount: { limit: 5, windowSeconds: 600 },
   /** Reset mails asked for one email address (known or not: the answer must not tell). */
-  resetMailEmail: { limit: 3, windowSeconds: 3600, blockSeconds: 3600 },
-  resetMailIp: { limit: 20, windowSeconds: 3600, blockSeconds: 3600 },
+  resetMailEmail: { limit: 3, windowSeconds: 3600 },
+  resetMailIp: { limit: 20, windowSeconds: 3600 },
+  /** Reset confirmations with a wrong or stale token from one client IP. */
+  resetConfirmIp: { limit: 20, windowSeconds: 600 },
+  /** Accounts created from one client IP (the bench and a busy office stay far below). */
+  registrationIp: { limit: 100, windowSeconds: 3600 },
 } satisfies Record<string, Limit>;
 
 /** Usernames and emails become fixed-size keys (no NUL bytes, no length issues, nothing readable). */
-const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
+export const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
 
 export const keys = {
   passwordAccount: (username: string) => `pw:acct:${digest(username)}`,
+  passwordDevice: (deviceId: string) => `pw:dev:${deviceId}`,
   passwordIp: (ip: string) => `pw:ip:${ip}`,
+  passwordOwner: (userId: number) => `pw:user:${userId}`,
+  otpIp: (ip: string) => `otp:ip:${ip}`,
   otpMailAccount: (userId: number) => `otp-mail:user:${userId}`,
-  otpFailuresAccount: (userId: number) => `otp-fail:user:${userId}`,
   resetMailEmail: (email: string) => `reset-mail:email:${digest(email.toLowerCase())}`,
   resetMailIp: (ip: string) => `reset-mail:ip:${ip}`,
+  resetConfirmIp: (ip: string) => `reset-confirm:ip:${ip}`,
+  registrationIp: (ip: string) => `register:ip:${ip}`,
 };
 
 export const throttled = (secondsLeft: number) =>
@@ -45,33 +61,66 @@ export const throttled = (secondsLeft: number) =>
     retryAfter: secondsLeft,
   });
 
-/** 429 with Retry-After when any of the keys is blocked; else the keys that have a counter. */
-export async function assertNotBlocked(db: Executor, keyList: string[]): Promise<Set<string>> {
-  const { blocked, counted } = await throttleState(db, keyList);
-  if (blocked.length > 0) throw throttled(Math.max(...blocked.map((entry) => entry.secondsLeft)));
-  return counted;
+/**
+ * What a success does to a counter: a lockout forgives (`reset`), a ceiling
+ * that only failures should fill gets its hit back (`return`), a quota keeps it.
+ */
+export type OnSuccess = "reset" | "return" | "keep";
+
+export interface Counter {
+  key: string;
+  limit: Limit;
+  onSuccess: OnSuccess;
 }
 
-/** Counts a failure under each key; true when one of them just became blocked. */
-export async function recordFailures(db: Executor, entries: Array<[string, Limit]>): Promise<boolean> {
-  let locked = false;
-  for (const [key, { limit, windowSeconds, blockSeconds }] of entries) {
-    const result = await hit(db, key, limit, windowSeconds, blockSeconds);
-    locked ||= result.blockedNow;
-  }
-  return locked;
+export interface Attempt {
+  /** The guarded work succeeded. */
+  succeeded(): Promise<void>;
+  /** This attempt took the last hit a window allows: if it fails, a lockout begins. */
+  readonly lastAllowed: boolean;
 }
 
-/** Counts an action that has its own quota (mails); 429 once the quota is spent. */
-export async function consumeQuota(db: Executor, entries: Array<[string, Limit]>): Promise<void> {
-  await assertNotBlocked(
+/**
+ * Takes one hit from every counter, or refuses the attempt with 429 and
+ * Retry-After when any of them is spent; a refused attempt gives back what it
+ * took from the others, since nothing was tried.
+ */
+export async function takeAttempt(db: Executor, counters: readonly Counter[]): Promise<Attempt> {
+  const taken = await takeHits(
     db,
-    entries.map(([key]) => key),
+    counters.map(({ key, limit }) => ({ key, maxHits: limit.limit, windowSeconds: limit.windowSeconds })),
   );
-  for (const [key, { limit, windowSeconds, blockSeconds }] of entries) {
-    const result = await hit(db, key, limit + 1, windowSeconds, blockSeconds);
-    if (result.hits > limit) throw throttled(blockSeconds);
+  const refused = taken.filter((hit) => hit.hits > hit.maxHits);
+  if (refused.length > 0) {
+    await returnHits(
+      db,
+      taken.filter((hit) => hit.hits <= hit.maxHits),
+    );
+    throw throttled(Math.max(...refused.map((hit) => hit.secondsLeft)));
   }
+  const policy = new Map(counters.map((counter) => [counter.key, counter.onSuccess]));
+  return {
+    lastAllowed: taken.some((hit) => hit.hits === hit.maxHits),
+    async succeeded() {
+      await clearKeys(
+        db,
+        counters.filter((counter) => counter.onSuccess === "reset").map((counter) => counter.key),
+      );
+      await returnHits(
+        db,
+        taken.filter((hit) => policy.get(hit.key) === "return"),
+      );
+    },
+  };
 }
 
+/** A quota for an action that costs something (a mail): counted first, never given back. */
+export async function consumeQuota(db: Executor, entries: ReadonlyArray<[string, Limit]>): Promise<void> {
+  await takeAttempt(
+    db,
+    entries.map(([key, limit]) => ({ key, limit, onSuccess: "keep" as const })),
+  );
+}
+
+/** Lifts a lockout (a password reset or change proves the owner). */
 export const forgive = clearKeys;

@@ -22,6 +22,8 @@ export interface VerifiedToken {
   userId: unknown;
   /** The session (refresh-token family) an access token of ours belongs to; absent in others'. */
   sid: string | undefined;
+  /** The user's token version when it was issued (`ver`); 0 for tokens that carry none (Django's, older ones). */
+  ver: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface VerifiedToken {
  * which the first 24 are the session. Other jtis name no session.
  */
 const SESSION_JTI = /^([0-9a-f]{24})[0-9a-f]{16}$/;
+/** The session a jti names (ours name one; Django's, 32 hex digits, do not). */
+export const sessionOf = (jti: string) => SESSION_JTI.exec(jti)?.[1];
 export const newFamilyId = () => encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(12)));
 const sessionJti = (familyId: string) =>
   `${familyId}${encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(8)))}`;
@@ -46,9 +50,17 @@ export class TokenError extends Error {
   override name = "TokenError";
 }
 
+export interface SignOptions {
+  /** The session an access token belongs to (kept in its jti). */
+  sid?: string | undefined;
+  /** The user's token version (access tokens): revoking them all bumps it. */
+  ver?: number | undefined;
+  /** To sign a token again exactly as before (the refresh reuse interval): its own claims. */
+  again?: { jti: string; iat: number; exp: number } | undefined;
+}
+
 export interface TokenService {
-  /** `sid` names the session of an access token (in its jti). */
-  sign(type: TokenType, userId: number, sid?: string): Promise<SignedToken>;
+  sign(type: TokenType, userId: number, options?: SignOptions): Promise<SignedToken>;
   /**
    * Verifies signature, algorithm, `exp`, `jti` and, when a type is expected,
    * `token_type` and `iat` too; failures are TokenErrors with simplejwt's wording.
@@ -75,13 +87,13 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
     lifetime: (type) => lifetimes[type],
     jwks: keyring.jwks,
 
-    async sign(type, userId, sid) {
-      const iat = Math.floor(now() / 1000);
-      const exp = iat + lifetimes[type];
-      const jti = sid ? sessionJti(sid) : newJti();
-      const token = await new SignJWT({ token_type: type, exp, iat, jti, user_id: userId })
-        .setProtectedHeader(signer.header)
-        .sign(signer.key);
+    async sign(type, userId, { sid, ver, again } = {}) {
+      const iat = again?.iat ?? Math.floor(now() / 1000);
+      const exp = again?.exp ?? iat + lifetimes[type];
+      const jti = again?.jti ?? (sid ? sessionJti(sid) : newJti());
+      // simplejwt's claims, in its order; `ver` only where revocation needs it (and not 0, Django's default).
+      const claims = { token_type: type, exp, iat, jti, user_id: userId, ...(ver ? { ver } : {}) };
+      const token = await new SignJWT(claims).setProtectedHeader(signer.header).sign(signer.key);
       return { token, jti, iat, exp };
     },
 
@@ -108,8 +120,18 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
         if (tokenType !== expected) throw new TokenError(texts.tokenWrongType);
         if (payload.iat === undefined) throw new TokenError(texts.tokenNoClaim("iat"));
       }
-      const sid = tokenType === "access" ? SESSION_JTI.exec(jti)?.[1] : undefined;
-      return { tokenType, jti, iat: payload.iat ?? 0, exp: payload.exp, userId: payload.user_id, sid };
+      const ver = payload.ver ?? 0;
+      if (!Number.isSafeInteger(ver) || (ver as number) < 0) throw new TokenError(texts.tokenInvalidOrExpired);
+      const sid = tokenType === "access" ? sessionOf(jti) : undefined;
+      return {
+        tokenType,
+        jti,
+        iat: payload.iat ?? 0,
+        exp: payload.exp,
+        userId: payload.user_id,
+        sid,
+        ver: ver as number,
+      };
     },
   };
 }

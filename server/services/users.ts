@@ -1,16 +1,18 @@
+import type { Client } from "../client-info.js";
 import { type RegisterInput, registerInput } from "../contracts/auth.js";
 import type { FieldErrors } from "../contracts/errors.js";
 import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
-import { revokeAllFamilies } from "../db/repositories/refresh-tokens.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
-import { findTaken, insertUser, invalidateAccessTokens, setPasswordHash, type User } from "../db/repositories/users.js";
+import { findTaken, insertUser, setPasswordHash, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
-import { type Client, guardPasswordAttempt } from "./password-login.js";
+import { guardPasswordAttempt, lockoutKeys, ownerCounters } from "./password-login.js";
 import { checkPassword, passwordMismatch } from "./password-policy.js";
+import { endEverySession } from "./sessions.js";
+import { forgive, keys, LIMITS, takeAttempt } from "./throttle.js";
 
 type UserDeps = Pick<Deps, "db" | "hasher">;
 type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
@@ -38,9 +40,18 @@ export interface NewAccount {
   is_superuser?: boolean;
 }
 
-/** Input has passed the contract and the password rules; what is left needs the database. */
-export const registerUser = (deps: UserDeps, input: RegisterInput): Promise<PublicUser> =>
-  createAccount(deps, input).then(toPublicUser);
+/**
+ * Input has passed the contract and the password rules; what is left needs
+ * the database. Sign-ups are counted per client IP before anything is hashed.
+ */
+export async function registerUser(deps: UserDeps, input: RegisterInput, client: Client): Promise<PublicUser> {
+  if (client.ip) {
+    await takeAttempt(deps.db, [
+      { key: keys.registrationIp(client.ip), limit: LIMITS.registrationIp, onSuccess: "keep" },
+    ]);
+  }
+  return toPublicUser(await createAccount(deps, input));
+}
 
 /**
  * When registration input fails validation, DRF still reports the username and
@@ -114,8 +125,12 @@ export async function changePassword(
   input: ChangePasswordInput,
   client: Client,
 ): Promise<MessageOutput> {
-  const oldPasswordOk = await guardPasswordAttempt(deps, client, user.username, "change_password", () =>
-    deps.hasher.verify(user.passwordHash, input.old_password),
+  const oldPasswordOk = await guardPasswordAttempt(
+    deps,
+    client,
+    ownerCounters(user.id),
+    { username: user.username, userId: user.id, path: "change_password" },
+    () => deps.hasher.verify(user.passwordHash, input.old_password),
   );
   if (!oldPasswordOk) throw validationError({ old_password: [oldPasswordWrong] });
   if (input.password !== input.password2) throw validationError({ password: [passwordMismatch] });
@@ -130,7 +145,8 @@ export async function changePassword(
  * revokes them and refuses the access tokens issued so far; the "your password
  * was changed" mail and the audit event are written in the same transaction.
  * With a reset token, the token is consumed there too: false when it was
- * already gone.
+ * already gone. Either proves the owner, so the account's lockout of unknown
+ * clients is lifted.
  */
 export async function setPassword(
   deps: PasswordDeps,
@@ -142,8 +158,8 @@ export async function setPassword(
   const changed = await deps.db.transaction().execute(async (trx) => {
     if (options.resetTokenHash && !(await consumeResetToken(trx, user.id, options.resetTokenHash))) return false;
     await setPasswordHash(trx, user.id, passwordHash);
-    await revokeAllFamilies(trx, user.id, "password_changed");
-    await invalidateAccessTokens(trx, user.id);
+    await endEverySession(trx, user.id, "password_changed");
+    await forgive(trx, lockoutKeys(user.username));
     await deps.mail.enqueue(
       trx,
       passwordChangedMail(deps.config.mail.productName, user.email, user.username, new Date()),

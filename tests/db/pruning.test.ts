@@ -13,6 +13,7 @@ afterAll(() => database.close());
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 const ahead = (seconds: number) => new Date(Date.now() + seconds * 1000);
+const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 
 let nextUser = 0;
 async function newUser(): Promise<number> {
@@ -34,6 +35,7 @@ async function seedEverything(tag: string) {
     .values([
       { id: `${tag}-live`, user_id: a, expires_at: ahead(86_400) },
       { id: `${tag}-over`, user_id: a, expires_at: ago(60) },
+      { id: `${tag}-spent`, user_id: a, expires_at: ago(60) },
     ])
     .execute();
   await db
@@ -43,7 +45,11 @@ async function seedEverything(tag: string) {
       { jti: `${tag}-rotated`, user_id: a, family_id: `${tag}-live`, expires_at: ahead(3600), revoked_at: ago(10) },
       { jti: `${tag}-current`, user_id: a, family_id: `${tag}-live`, expires_at: ahead(3600) },
       { jti: `${tag}-expired`, user_id: a, family_id: `${tag}-live`, expires_at: ago(1), revoked_at: ago(100) },
-      { jti: `${tag}-in-over`, user_id: a, family_id: `${tag}-over`, expires_at: ahead(3600) },
+      // A session past its lifetime keeps a token that still verifies (its row ended with the session):
+      // pruned, it could be presented again as a token never seen.
+      { jti: `${tag}-in-over`, user_id: a, family_id: `${tag}-over`, expires_at: ago(60), exp: epoch(ahead(3600)) },
+      // Its session goes once the last of its tokens can no longer verify.
+      { jti: `${tag}-in-spent`, user_id: a, family_id: `${tag}-spent`, expires_at: ago(60), exp: epoch(ago(1)) },
     ])
     .execute();
   const hash = (n: number) => new Uint8Array([n, ...tag.split("").map((ch) => ch.charCodeAt(0))]);
@@ -65,9 +71,9 @@ async function seedEverything(tag: string) {
   await db
     .insertInto("throttles")
     .values([
-      { key: `${tag}:fresh`, window_started_at: ago(30), hits: 3 },
-      { key: `${tag}:stale`, window_started_at: ago(2 * 86_400), hits: 3 },
-      { key: `${tag}:blocked`, window_started_at: ago(2 * 86_400), hits: 99, blocked_until: ahead(60) },
+      { key: `${tag}:fresh`, window_started_at: ago(30), window_seconds: 60, max_hits: 10, hits: 3 },
+      { key: `${tag}:stale`, window_started_at: ago(2 * 86_400), window_seconds: 60, max_hits: 10, hits: 3 },
+      { key: `${tag}:long`, window_started_at: ago(20 * 3600), window_seconds: 3600, max_hits: 3, hits: 3 },
     ])
     .execute();
   const mail = (subject: string, status: "pending" | "sent" | "dead", sentSecondsAgo?: number) => ({
@@ -88,10 +94,10 @@ async function seedEverything(tag: string) {
     ])
     .execute();
   return {
-    tokens: [`${tag}-rotated`, `${tag}-current`],
-    families: [`${tag}-live`],
+    tokens: [`${tag}-rotated`, `${tag}-in-over`, `${tag}-current`],
+    families: [`${tag}-live`, `${tag}-over`],
     otpUsers: [a],
-    throttles: [`${tag}:blocked`, `${tag}:fresh`],
+    throttles: [`${tag}:fresh`, `${tag}:long`],
     mail: [`${tag} dead`, `${tag} new sent`, `${tag} pending`],
     users: [a, b, c],
   };
@@ -104,9 +110,9 @@ async function leftOf(tag: string, users: number[]) {
     tokens: (
       await db.selectFrom("refresh_tokens").select("jti").where("jti", "like", like).orderBy("jti desc").execute()
     ).map((r) => r.jti),
-    families: (await db.selectFrom("refresh_families").select("id").where("id", "like", like).execute()).map(
-      (r) => r.id,
-    ),
+    families: (
+      await db.selectFrom("refresh_families").select("id").where("id", "like", like).orderBy("id").execute()
+    ).map((r) => r.id),
     otpUsers: (await db.selectFrom("otp_codes").select("user_id").where("user_id", "in", users).execute()).map(
       (r) => r.user_id,
     ),
@@ -126,7 +132,7 @@ describe("pruning", () => {
   it("deletes what can never be used again, and nothing else", async () => {
     const kept = await seedEverything("p1");
     const pruned = await pruneAll(database.db);
-    expect(pruned).toEqual({ refreshTokens: 1, sessions: 1, otpCodes: 2, resetTokens: 1, throttles: 1, sentMail: 1 });
+    expect(pruned).toEqual({ refreshTokens: 2, sessions: 1, otpCodes: 2, resetTokens: 1, throttles: 1, sentMail: 1 });
     const left = await leftOf("p1", kept.users);
     expect(left).toEqual({
       tokens: kept.tokens,
@@ -178,7 +184,7 @@ describe("pruning", () => {
     }
     await pruner.stop();
     expect(entries().find((line) => line.msg === "pruned expired rows")?.pruned).toEqual({
-      refreshTokens: 1,
+      refreshTokens: 2,
       sessions: 1,
       otpCodes: 2,
       resetTokens: 1,
@@ -197,7 +203,7 @@ describe("pruning", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await pruner.stop();
     expect(logs.lines).toEqual([]);
-    expect((await leftOf("p4", kept.users)).tokens).toHaveLength(4);
+    expect((await leftOf("p4", kept.users)).tokens).toHaveLength(5);
   });
 
   // Exclusion needs a second connection to the same database, which only PostgreSQL has
@@ -219,7 +225,7 @@ describe("pruning", () => {
         await hasLock;
         expect(await pruneBatch(database.db)).toBeUndefined();
         expect(await pruneAll(database.db)).toBeUndefined();
-        expect((await leftOf("p3", kept.users)).tokens).toHaveLength(4);
+        expect((await leftOf("p3", kept.users)).tokens).toHaveLength(5);
         release();
         await holder;
         expect(await pruneAll(database.db)).toBeDefined();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { fastHasher, testConfig, useTestApp } from "../helpers/app.js";
+import { appError } from "../helpers/errors.js";
 import { client, rawRequest } from "../helpers/http.js";
 import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 
@@ -130,7 +131,11 @@ describe("sessions: list, revoke one, log out everywhere", () => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]?.current).toBe(true);
     await caller.user.revokeSession({ id: sessions[0]?.id ?? "" });
-    expect(await caller.user.sessions()).toEqual([]);
+    // Its own session ended, so its access token is refused from now on.
+    expect((await appError(caller.user.sessions())).code).toBe("token_not_valid");
+    const again = await login(user.username);
+    const listed = await app().caller(`Bearer ${again.access}`).user.sessions();
+    expect(listed.map((session) => session.current)).toEqual([true]);
   });
 });
 

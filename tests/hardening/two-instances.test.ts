@@ -18,14 +18,22 @@ import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 let database: TestDatabase;
 const instances: Array<{ url: string; stop(): Promise<unknown> }> = [];
 
+// A replay is reuse at once (no reuse interval), wherever it arrives.
+const NO_REUSE_INTERVAL = { REFRESH_TOKEN_REUSE_INTERVAL: "0" };
+
 beforeAll(async () => {
   database = await createTestDatabase();
   for (let i = 0; i < 2; i += 1) {
     if (database.url) {
-      const server: RunningServer = await startServer(baseEnv({ DATABASE_URL: database.url, WEB_CONCURRENCY: "1" }));
+      const server: RunningServer = await startServer(
+        baseEnv({ DATABASE_URL: database.url, WEB_CONCURRENCY: "1", ...NO_REUSE_INTERVAL }),
+      );
       instances.push({ url: server.url, stop: () => server.stop() });
     } else {
-      const app = await startTestApp({ MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), "two-")) }, { database });
+      const app = await startTestApp(
+        { MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), "two-")), ...NO_REUSE_INTERVAL },
+        { database },
+      );
       instances.push({ url: app.url, stop: () => app.app.stop() });
     }
   }

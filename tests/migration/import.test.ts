@@ -19,7 +19,8 @@ import { http } from "../helpers/http.js";
 import { mint } from "../helpers/tokens.js";
 import { newAccount } from "../helpers/users.js";
 
-const env = { JWT_SIGNING_KEY: DJANGO_SIGNING_KEY };
+// A replayed token is refused at once here, as on the Django service (no reuse interval).
+const env = { JWT_SIGNING_KEY: DJANGO_SIGNING_KEY, REFRESH_TOKEN_REUSE_INTERVAL: "0" };
 let source: DjangoSource;
 let target: TestDatabase;
 let app: TestApp;

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createContext } from "../../server/context.js";
 import type { Task } from "../../server/contracts/task.js";
+import { normalise } from "../../server/errors.js";
 import { createCaller } from "../../server/routers/app.js";
 import { useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
@@ -196,11 +197,8 @@ describe("the token's user, checked inside the task's own statement", () => {
     return { counter, caller: createCaller(createContext({ ...app().app.deps, db }, { authorization })) };
   }
 
-  const setUser = (id: number, changes: { is_active?: boolean; tokens_valid_after?: Date | null }) =>
+  const setUser = (id: number, changes: { is_active?: boolean; token_version?: number }) =>
     app().db.db.updateTable("users").set(changes).where("id", "=", id).execute();
-
-  const issuedAt = (access: string) =>
-    (JSON.parse(Buffer.from(access.split(".")[1] ?? "", "base64url").toString()) as { iat: number }).iat;
 
   it("costs one statement per call: byId, create, update, patch and remove", async () => {
     const alice = await signUp(app());
@@ -248,25 +246,49 @@ describe("the token's user, checked inside the task's own statement", () => {
     expect(stored).toEqual([{ title: "Before", is_completed: false }]);
   });
 
-  it("applies the same cut-off as authentication to tokens issued before a revocation, to the second", async () => {
-    const alice = await signUp(app());
-    const caller = app().caller(alice.authorization);
-    const iat = issuedAt(alice.tokens.access);
-    // Revoked later in the same second as the token was issued: still valid. A second later: refused.
-    for (const [revokedAt, accepted] of [
-      [iat + 0.999, true],
-      [iat + 1, false],
-    ] as const) {
-      await setUser(alice.user.id, { tokens_valid_after: new Date(revokedAt * 1000) });
-      const me = await caller.user.me().then(
+  it("answers as authentication does in every state of the token's user and session", async () => {
+    // The same states fed to both halves of the rule: `acceptsToken` read as a column by authentication
+    // (user.me) and used as the condition of the task's own statement (task.create).
+    const outcome = (call: Promise<unknown>) =>
+      call.then(
         () => "accepted",
-        (error) => String(error.cause?.code),
+        (error: unknown) => normalise(error).code,
       );
-      const created = await caller.task.create({ title: `revoked at ${revokedAt}` }).then(
-        () => "accepted",
-        (error) => String(error.cause?.code),
-      );
-      expect([revokedAt, me, created]).toEqual([revokedAt, accepted ? "accepted" : "token_not_valid", me]);
+    const sessionOf = (access: string) =>
+      (JSON.parse(Buffer.from(access.split(".")[1] ?? "", "base64url").toString()) as { jti: string }).jti.slice(0, 24);
+    const states: Array<[string, (user: { id: number }, access: string) => Promise<unknown>, string]> = [
+      ["live", async () => {}, "accepted"],
+      ["every token revoked", (user) => setUser(user.id, { token_version: 7 }), "token_not_valid"],
+      [
+        "its session ended",
+        (_user, access) =>
+          app()
+            .db.db.updateTable("refresh_families")
+            .set({ revoked_at: new Date() })
+            .where("id", "=", sessionOf(access))
+            .execute(),
+        "token_not_valid",
+      ],
+      [
+        "its session past its lifetime",
+        (_user, access) =>
+          app()
+            .db.db.updateTable("refresh_families")
+            .set({ expires_at: new Date(Date.now() - 1000) })
+            .where("id", "=", sessionOf(access))
+            .execute(),
+        "token_not_valid",
+      ],
+      ["deactivated", (user) => setUser(user.id, { is_active: false }), "user_inactive"],
+      ["deleted", (user) => app().db.db.deleteFrom("users").where("id", "=", user.id).execute(), "user_not_found"],
+    ];
+    for (const [state, enter, expected] of states) {
+      const alice = await signUp(app());
+      await enter(alice.user, alice.tokens.access);
+      const caller = app().caller(alice.authorization);
+      const me = await outcome(caller.user.me());
+      const created = await outcome(caller.task.create({ title: state }));
+      expect([state, me, created]).toEqual([state, expected, expected]);
     }
   });
 });

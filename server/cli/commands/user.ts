@@ -1,6 +1,6 @@
 import { recordEvent } from "../../db/repositories/auth-events.js";
-import { revokeAllFamilies } from "../../db/repositories/refresh-tokens.js";
 import { deleteUserByUsername, setActive } from "../../db/repositories/users.js";
+import { endEverySession } from "../../services/sessions.js";
 import { type CommandContext, CommandError } from "./context.js";
 
 export const usage = "user deactivate|activate|delete USERNAME";
@@ -21,7 +21,7 @@ export async function user(ctx: CommandContext, args: string[]): Promise<void> {
         ? await deleteUserByUsername(trx, username)
         : await setActive(trx, username, action === "activate");
     if (id === undefined) return false;
-    if (action === "deactivate") await revokeAllFamilies(trx, id, "deactivated");
+    if (action === "deactivate") await endEverySession(trx, id, "deactivated");
     const event = action === "delete" ? "user_deleted" : action === "activate" ? "user_activated" : "user_deactivated";
     await recordEvent(trx, { event, userId: action === "delete" ? undefined : id, username, detail: { by: "cli" } });
     return true;

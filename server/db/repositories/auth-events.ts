@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { Executor } from "../connect.js";
 import { clientColumns } from "./client-columns.js";
 
@@ -32,6 +32,23 @@ export interface AuthEventInput {
   ip?: string | undefined;
   userAgent?: string | undefined;
   detail?: Record<string, unknown>;
+}
+
+/**
+ * The insert of one event, for a statement that writes it along with its
+ * change (a CTE of a login or a rotation); with `from`, one row per row of it.
+ */
+export function auditRow(
+  event: AuthEventName,
+  userId: RawBuilder<unknown>,
+  ip: string | null,
+  userAgent: string | null,
+  options: { detail?: Record<string, unknown>; from?: RawBuilder<unknown> } = {},
+) {
+  const detail = options.detail ? JSON.stringify(options.detail) : null;
+  const from = options.from ? sql` from ${options.from}` : sql``;
+  return sql`insert into auth_events (event, user_id, ip, user_agent, detail)
+      select ${event}, ${userId}, ${ip}, ${userAgent}, ${detail}::jsonb${from}`;
 }
 
 export async function recordEvent(db: Executor, input: AuthEventInput): Promise<void> {

@@ -1,14 +1,7 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
 
-export interface OtpCode {
-  userId: number;
-  codeHash: Uint8Array;
-  expiresAt: Date;
-  failedAttempts: number;
-}
-
-/** A newer login replaces the pending code (and its count of wrong tries). */
+/** A newer login replaces the pending code (and its count of tries). */
 export async function replaceOtpCode(db: Executor, userId: number, codeHash: Uint8Array, ttlSeconds: number) {
   const values = {
     code_hash: codeHash,
@@ -23,35 +16,32 @@ export async function replaceOtpCode(db: Executor, userId: number, codeHash: Uin
     .execute();
 }
 
-/** The pending code, locked until the transaction ends, with whether it has expired by the database clock. */
-export async function lockOtpCode(db: Executor, userId: number): Promise<(OtpCode & { expired: boolean }) | undefined> {
+/**
+ * Takes one try of the pending code, before it is compared: of any number of
+ * concurrent tries, at most `maxTries` find it. Answers the code's hash, or
+ * undefined when there is no live code with tries left.
+ */
+export async function takeOtpTry(db: Executor, userId: number, maxTries: number): Promise<Uint8Array | undefined> {
   const row = await db
-    .selectFrom("otp_codes")
-    .select(["user_id", "code_hash", "expires_at", "failed_attempts", sql<boolean>`expires_at <= now()`.as("expired")])
-    .where("user_id", "=", userId)
-    .forUpdate()
-    .executeTakeFirst();
-  return (
-    row && {
-      userId: row.user_id,
-      codeHash: row.code_hash,
-      expiresAt: row.expires_at,
-      failedAttempts: row.failed_attempts,
-      expired: row.expired,
-    }
-  );
-}
-
-export async function countFailedOtpAttempt(db: Executor, userId: number): Promise<void> {
-  await db
     .updateTable("otp_codes")
     .set({ failed_attempts: sql`failed_attempts + 1` })
     .where("user_id", "=", userId)
-    .execute();
+    .where("failed_attempts", "<", maxTries)
+    .where("expires_at", ">", sql<Date>`now()`)
+    .returning("code_hash")
+    .executeTakeFirst();
+  return row?.code_hash;
 }
 
-export async function deleteOtpCode(db: Executor, userId: number): Promise<void> {
-  await db.deleteFrom("otp_codes").where("user_id", "=", userId).execute();
+/** Uses the code up: true for exactly one of concurrent right answers. */
+export async function consumeOtpCode(db: Executor, userId: number, codeHash: Uint8Array): Promise<boolean> {
+  const row = await db
+    .deleteFrom("otp_codes")
+    .where("user_id", "=", userId)
+    .where("code_hash", "=", codeHash)
+    .returning("user_id")
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Codes that can no longer be used: expired, or out of tries (a used code is deleted when used). */

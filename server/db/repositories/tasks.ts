@@ -2,31 +2,31 @@ import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { Task, TaskOrdering } from "../../contracts/task.js";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
-import { acceptsTokenOf } from "./users.js";
+import { acceptsToken, type TokenClaims } from "./users.js";
 
 // Every statement here is scoped to one owner inside the SQL itself: rows of
 // other users are never fetched, so there is nothing to check afterwards.
 
 /**
  * Whose tasks: a user already authenticated, or the holder of an access token
- * whose user row the statement checks itself (`acceptsTokenOf`), which saves
- * the request a round trip. A holder that the user row no longer accepts owns
- * nothing: statements find, change and create nothing.
+ * that the statement checks itself (`acceptsToken`), which saves the request a
+ * round trip. A holder whose token the rule no longer accepts owns nothing:
+ * statements find, change and create nothing.
  */
 export interface TaskOwner {
   userId: number;
-  /** The token's `iat`, when the user row is still to be checked. */
-  tokenIssuedAt?: number | undefined;
+  /** The token's claims, when the statement is to check them. */
+  token?: TokenClaims | undefined;
 }
 
 /** The owner's user row: the caller's, or the token holder's while it still accepts the token. */
 const ownerRow =
-  ({ userId, tokenIssuedAt }: TaskOwner) =>
+  ({ userId, token }: TaskOwner) =>
   (eb: ExpressionBuilder<Database, "users">) =>
-    tokenIssuedAt === undefined ? eb("users.id", "=", userId) : acceptsTokenOf(userId, tokenIssuedAt)(eb);
+    token === undefined ? eb("users.id", "=", userId) : acceptsToken(token)(eb);
 
 function ownerId(eb: ExpressionBuilder<Database, "tasks">, owner: TaskOwner) {
-  if (owner.tokenIssuedAt === undefined) return eb.val(owner.userId);
+  if (owner.token === undefined) return eb.val(owner.userId);
   return eb.selectFrom("users").select("users.id").where(ownerRow(owner));
 }
 

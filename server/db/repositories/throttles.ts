@@ -1,80 +1,82 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
 
-/**
- * Fixed-window counters kept in PostgreSQL, so that every process and every
- * instance shares them. A key that reaches its limit within its window is
- * blocked for a while.
- */
-export interface Blocked {
+// Fixed-window counters kept in PostgreSQL, so that every process and every
+// instance shares them. A hit is taken before the work it guards: of many
+// concurrent hits on one counter, exactly `max_hits` per window find it unspent.
+
+export interface CounterRule {
   key: string;
+  maxHits: number;
+  windowSeconds: number;
+}
+
+export interface TakenHit {
+  key: string;
+  /** This hit's place in the window; past maxHits, it was refused and counted nothing. */
+  hits: number;
+  maxHits: number;
+  /** The window this hit fell in, exactly as stored (microseconds), to give it back to. */
+  window: string;
+  /** Seconds until the window ends (at least 1). */
   secondsLeft: number;
 }
 
-/** Which of these keys are blocked now, and which have a counter at all. */
-export async function throttleState(
-  db: Executor,
-  keys: string[],
-): Promise<{ blocked: Blocked[]; counted: Set<string> }> {
-  if (keys.length === 0) return { blocked: [], counted: new Set() };
-  const rows = await db
-    .selectFrom("throttles")
-    .select([
-      "key",
-      sql<number | null>`case when blocked_until > now() then ceil(extract(epoch from blocked_until - now())) end`.as(
-        "seconds_left",
-      ),
-    ])
-    .where("key", "in", keys)
-    .execute();
-  return {
-    blocked: rows
-      .filter((row) => row.seconds_left !== null)
-      .map((row) => ({ key: row.key, secondsLeft: Math.max(1, Number(row.seconds_left)) })),
-    counted: new Set(rows.map((row) => row.key)),
-  };
+/**
+ * One hit on each counter, in one statement (so concurrent callers are ordered
+ * by the row locks), in key order (so two callers never wait on each other in
+ * a cycle). A window that is over starts again at this hit.
+ */
+export async function takeHits(db: Executor, rules: readonly CounterRule[]): Promise<TakenHit[]> {
+  if (rules.length === 0) return [];
+  const sorted = [...rules].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const inWindow = sql`t.window_started_at + make_interval(secs => excluded.window_seconds) > now()`;
+  const { rows } = await sql<{
+    key: string;
+    hits: number;
+    max_hits: number;
+    window_text: string;
+    seconds_left: number;
+  }>`
+    insert into throttles as t (key, window_started_at, window_seconds, max_hits, hits)
+    select key, now(), window_seconds, max_hits, 1
+      from unnest(${sorted.map((rule) => rule.key)}::varchar[], ${sorted.map((rule) => rule.windowSeconds)}::int[],
+                  ${sorted.map((rule) => rule.maxHits)}::int[]) as d(key, window_seconds, max_hits)
+     order by key
+    on conflict (key) do update set
+      hits = case when ${inWindow} then least(t.hits + 1, excluded.max_hits + 1) else 1 end,
+      window_started_at = case when ${inWindow} then t.window_started_at else now() end,
+      window_seconds = excluded.window_seconds,
+      max_hits = excluded.max_hits
+    returning key, hits, max_hits, window_started_at::text as window_text,
+              greatest(1, ceil(extract(epoch from window_started_at + make_interval(secs => window_seconds) - now())))::int
+                as seconds_left`.execute(db);
+  return rows.map((row) => ({
+    key: row.key,
+    hits: row.hits,
+    maxHits: row.max_hits,
+    window: row.window_text,
+    secondsLeft: row.seconds_left,
+  }));
 }
 
-export interface HitResult {
-  hits: number;
-  /** True when this hit started a block. */
-  blockedNow: boolean;
+/** Gives a hit back to its window (nothing, once that window is over). */
+export async function returnHits(db: Executor, taken: readonly Pick<TakenHit, "key" | "window">[]) {
+  for (const { key, window } of taken) {
+    await db
+      .updateTable("throttles")
+      .set({ hits: sql`greatest(hits - 1, 0)` })
+      .where("key", "=", key)
+      .where("window_started_at", "=", sql<Date>`${window}::timestamptz`)
+      .execute();
+  }
 }
 
-/** Counts one hit; at `limit` hits within `windowSeconds`, blocks the key for `blockSeconds`. */
-export async function hit(
-  db: Executor,
-  key: string,
-  limit: number,
-  windowSeconds: number,
-  blockSeconds: number,
-): Promise<HitResult> {
-  const inWindow = sql<boolean>`throttles.window_started_at > now() - make_interval(secs => ${windowSeconds})`;
-  const row = await db
-    .insertInto("throttles")
-    .values({ key, window_started_at: sql`now()`, hits: 1 })
-    .onConflict((oc) =>
-      oc.column("key").doUpdateSet({
-        hits: sql`case when ${inWindow} then throttles.hits + 1 else 1 end`,
-        window_started_at: sql`case when ${inWindow} then throttles.window_started_at else now() end`,
-      }),
-    )
-    .returning(["hits", sql<boolean>`blocked_until is not null and blocked_until > now()`.as("blocked")])
-    .executeTakeFirstOrThrow();
-  if (row.hits < limit || row.blocked) return { hits: row.hits, blockedNow: false };
-  await db
-    .updateTable("throttles")
-    .set({ blocked_until: sql`now() + make_interval(secs => ${blockSeconds})` })
-    .where("key", "=", key)
-    .execute();
-  return { hits: row.hits, blockedNow: true };
-}
-
-export async function clearKeys(db: Executor, keys: string[]): Promise<void> {
+export async function clearKeys(db: Executor, keys: readonly string[]): Promise<void> {
   if (keys.length > 0) await db.deleteFrom("throttles").where("key", "in", keys).execute();
 }
 
-/** Counters whose window and block are both over can go. */
+/** Counters whose window ended more than `olderThanSeconds` ago can go. */
 export async function deleteStaleThrottles(db: Executor, olderThanSeconds: number, limit: number): Promise<number> {
   const result = await db
     .deleteFrom("throttles")
@@ -84,8 +86,9 @@ export async function deleteStaleThrottles(db: Executor, olderThanSeconds: numbe
       db
         .selectFrom("throttles")
         .select("key")
-        .where("window_started_at", "<", sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
-        .where((eb) => eb.or([eb("blocked_until", "is", null), eb("blocked_until", "<", sql<Date>`now()`)]))
+        .where(
+          sql<boolean>`window_started_at + make_interval(secs => window_seconds) < now() - make_interval(secs => ${olderThanSeconds})`,
+        )
         .limit(limit),
     )
     .executeTakeFirst();

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Insertable, type Selectable, sql } from "kysely";
 import type { Executor } from "../connect.js";
 import type { Database, UsersTable } from "../schema.js";
+import { sessionIsLive } from "./sessions.js";
 
 export interface User {
   id: number;
@@ -14,8 +15,8 @@ export interface User {
   isSuperuser: boolean;
   dateJoined: Date;
   lastLogin: Date | null;
-  /** Access tokens issued before this are refused (password change, deactivation, log out everywhere). */
-  tokensValidAfter: Date | null;
+  /** Access tokens carry the version they were issued under; revoking them all bumps it. */
+  tokenVersion: number;
 }
 
 const columns = [
@@ -30,7 +31,7 @@ const columns = [
   "is_superuser",
   "date_joined",
   "last_login",
-  "tokens_valid_after",
+  "token_version",
 ] as const;
 
 export function toUser(row: Pick<Selectable<UsersTable>, (typeof columns)[number]>): User {
@@ -46,25 +47,57 @@ export function toUser(row: Pick<Selectable<UsersTable>, (typeof columns)[number
     isSuperuser: row.is_superuser,
     dateJoined: row.date_joined,
     lastLogin: row.last_login,
-    tokensValidAfter: row.tokens_valid_after,
+    tokenVersion: row.token_version,
   };
 }
 
+/** What an access token says about its holder, once its signature and expiry are checked. */
+export interface TokenClaims {
+  userId: number;
+  /** `ver`: the user's token version when it was issued. */
+  version: number;
+  /** The session it belongs to, when it names one. */
+  sid: string | undefined;
+}
+
 /**
- * loadTokenUser's rule as SQL, for a statement that checks the token's user
- * itself: the user exists, is active, and revoked no tokens after this one was
- * issued. `iat` has whole seconds, so a token of the very second of a password
- * change still counts: the revocation must be before `iat + 1`.
+ * The rule, written once: the token's user accepts it. The user is active,
+ * has not revoked every token since (the same token version), and the
+ * token's session, if it names one, has not ended. Statements that check a
+ * token themselves use it as a condition; `findTokenUser` reads it as a column.
  */
-export const acceptsTokenOf = (userId: number, issuedAt: number) => (eb: ExpressionBuilder<Database, "users">) =>
+export const acceptsToken = (claims: TokenClaims) => (eb: ExpressionBuilder<Database, "users">) =>
   eb.and([
-    eb("users.id", "=", userId),
+    eb("users.id", "=", claims.userId),
     eb("users.is_active", "=", true),
-    eb.or([
-      eb("users.tokens_valid_after", "is", null),
-      eb("users.tokens_valid_after", "<", new Date((issuedAt + 1) * 1000)),
-    ]),
+    eb("users.token_version", "=", claims.version),
+    ...(claims.sid === undefined
+      ? []
+      : [
+          eb.exists(
+            eb
+              .selectFrom("refresh_families")
+              .select("refresh_families.id")
+              .where("refresh_families.id", "=", claims.sid)
+              .whereRef("refresh_families.user_id", "=", "users.id")
+              .where(sessionIsLive),
+          ),
+        ]),
   ]);
+
+/** The token's user, and whether the rule accepts the token: one indexed query. */
+export async function findTokenUser(
+  db: Executor,
+  claims: TokenClaims,
+): Promise<{ user: User; accepted: boolean } | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .select(columns)
+    .select((eb) => acceptsToken(claims)(eb).as("accepted"))
+    .where("id", "=", claims.userId)
+    .executeTakeFirst();
+  return row && { user: toUser(row), accepted: row.accepted === true };
+}
 
 export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
   const row = await db.selectFrom("users").select(columns).where("id", "=", id).executeTakeFirst();
@@ -129,16 +162,16 @@ export async function upgradePasswordHash(db: Executor, id: number, from: string
 export async function setActive(db: Executor, username: string, isActive: boolean): Promise<number | undefined> {
   const row = await db
     .updateTable("users")
-    .set(isActive ? { is_active: true } : { is_active: false, tokens_valid_after: sql`now()` })
+    .set(isActive ? { is_active: true } : { is_active: false, token_version: sql`token_version + 1` })
     .where("username", "=", username)
     .returning("id")
     .executeTakeFirst();
   return row?.id;
 }
 
-/** Refuses every access token of the user issued before now. */
-export async function invalidateAccessTokens(db: Executor, id: number): Promise<void> {
-  await db.updateTable("users").set({ tokens_valid_after: sql`now()` }).where("id", "=", id).execute();
+/** Refuses every access token of the user issued so far. */
+export async function bumpTokenVersion(db: Executor, id: number): Promise<void> {
+  await db.updateTable("users").set({ token_version: sql`token_version + 1` }).where("id", "=", id).execute();
 }
 
 export async function deleteUserByUsername(db: Executor, username: string): Promise<number | undefined> {

@@ -1,92 +1,17 @@
 import type { IncomingMessage } from "node:http";
-import { type AnyTRPCProcedure, TRPCError } from "@trpc/server";
 import { createContext } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import { AUTH_FAILURES, fromUnknown, texts } from "../../errors.js";
-import { proceduresByPath } from "../../routers/app.js";
-import { type AccessClaims, loadTokenUser, verifyAccessToken } from "../../services/auth.js";
-import { toAppError } from "../../trpc.js";
+import { AUTH_FAILURES, normalise, texts } from "../../errors.js";
+import { invokeProcedure } from "../../procedure-table.js";
+import { deviceTokenHeaders } from "../device-token.js";
 import { requestInfoReader } from "../request-info.js";
 import type { Reply } from "../respond.js";
 import { parseBody, readBody } from "./body.js";
-import { type CoercionPlan, coerce, coercionPlan } from "./coerce.js";
+import { coerce } from "./coerce.js";
+import { type CompiledRoute, compileRoutes, exactPaths, type PathEntry, pathParams } from "./compile.js";
 import { toRestError } from "./errors.js";
-import { procedureSchemas } from "./procedures.js";
+import { acceptsJson, json } from "./render.js";
 import { type RestRoute, routes } from "./routes.js";
-
-interface CompiledRoute {
-  route: RestRoute;
-  plan: CoercionPlan;
-  procedure: AnyTRPCProcedure;
-}
-
-interface PathEntry {
-  /** The path as declared, for metrics and logs. */
-  template: string;
-  pattern: RegExp;
-  params: string[];
-  textParams: ReadonlySet<string>;
-  byMethod: Map<string, CompiledRoute[]>;
-  /** DRF sends `Allow` on every response of a view, not only on 405. */
-  allow: string;
-  /** Every method here needs a token: DRF authenticates before it checks the method. */
-  protected: boolean;
-}
-
-/** Paths match with or without the trailing slash; `:id` parameters match any segment (checked later). */
-function compileRoutes(table: readonly RestRoute[]): PathEntry[] {
-  const entries = new Map<string, PathEntry>();
-  for (const route of table) {
-    const bare = route.path.replace(/\/+$/, "");
-    let entry = entries.get(bare);
-    if (!entry) {
-      const params: string[] = [];
-      const source = bare.replace(/:([a-z]+)/gi, (_match, name: string) => {
-        params.push(name);
-        return "([^/]+)";
-      });
-      entry = {
-        template: route.path,
-        pattern: new RegExp(`^${source}/?$`),
-        params,
-        textParams: new Set(route.textParams ?? []),
-        byMethod: new Map(),
-        allow: "",
-        protected: true,
-      };
-      entries.set(bare, entry);
-    }
-    const candidates = entry.byMethod.get(route.method) ?? [];
-    candidates.push({
-      route,
-      plan: coercionPlan(procedureSchemas(route.procedure).input, route.lenientFields),
-      procedure: procedureOf(route),
-    });
-    entry.byMethod.set(route.method, candidates);
-    entry.protected &&= route.auth === true;
-  }
-  for (const entry of entries.values()) {
-    const methods = [...entry.byMethod.keys()];
-    if (methods.includes("GET")) methods.push("HEAD");
-    entry.allow = [...methods, "OPTIONS"].join(", ");
-  }
-  return [...entries.values()];
-}
-
-/**
- * Paths without parameters, found without trying every pattern: keyed without
- * the trailing slash, and only where no earlier pattern would have matched first.
- */
-function exactPaths(entries: readonly PathEntry[]): Map<string, PathEntry> {
-  const exact = new Map<string, PathEntry>();
-  entries.forEach((entry, index) => {
-    if (entry.params.length > 0) return;
-    const bare = entry.template.replace(/\/+$/, "");
-    if (entries.slice(0, index).some((earlier) => earlier.pattern.test(bare))) return;
-    exact.set(bare, entry);
-  });
-  return exact;
-}
 
 export interface RestResponse extends Reply {
   /** The matched route's template, for metrics and logs. */
@@ -97,7 +22,10 @@ export type RestHandler = (req: IncomingMessage, url: URL) => Promise<RestRespon
 
 /**
  * The REST bridge: Django-compatible paths, bodies and errors, served by the
- * same procedures as tRPC, called as tRPC's own adapters call them.
+ * same procedures as tRPC, called as tRPC's own adapters call them. It finds
+ * the route and hands the procedure a lazy input: authentication is the
+ * procedure's first middleware, so a bad token is refused before the body is
+ * read, as DRF does, without the bridge knowing what a token is.
  */
 export function createRestHandler(
   deps: Deps,
@@ -106,9 +34,10 @@ export function createRestHandler(
   const entries = compileRoutes(routes);
   const exact = exactPaths(entries);
   const readRequest = requestInfoReader(deps.config.http.trustedProxies);
+  const secureCookie = deps.config.env === "production";
 
-  const fail = (error: unknown, req: IncomingMessage, allow: string, route?: RestRoute): Reply => {
-    const app = error instanceof TRPCError ? toAppError(error) : fromUnknown(error);
+  const fail = (error: unknown, req: IncomingMessage, allow: string, route?: RestRoute, input?: unknown): Reply => {
+    const app = normalise(error, input);
     if (app.code === "internal_error") onInternalError(app.cause ?? error, req);
     if (AUTH_FAILURES.has(app.code)) deps.metrics.authFailure(app.code);
     const rest = toRestError(app, route);
@@ -129,92 +58,47 @@ export function createRestHandler(
   async function serve(req: IncomingMessage, url: URL, entry: PathEntry, captures: readonly string[]): Promise<Reply> {
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     const compiled = entry.byMethod.get(method)?.find(({ route }) => route.when?.(url) ?? true);
-    const route = compiled?.route;
-    let claims: AccessClaims | undefined;
-    // From here on the procedure's own middleware settles authentication's precedence.
-    let procedureCalled = false;
+    // DRF negotiates the response's format before anything else.
+    if (!acceptsJson(req.headers.accept)) {
+      return json(406, { detail: "Could not satisfy the request Accept header." }, { Allow: entry.allow });
+    }
+    const ctx = createContext(deps, readRequest(req));
+    const params = compiled && pathParams(entry, captures);
+    if (!compiled || !params) {
+      try {
+        if (entry.authenticateFirst) await invokeProcedure(entry.authenticateFirst, "rest.authenticate", ctx, noInput);
+      } catch (error) {
+        return fail(error, req, entry.allow);
+      }
+      if (compiled) return json(404, { detail: texts.notFound }, { Allow: entry.allow });
+      if (method === "OPTIONS") return json(200, {}, { Allow: entry.allow });
+      return json(405, { detail: `Method "${req.method}" not allowed.` }, { Allow: entry.allow });
+    }
 
-    try {
-      if (!acceptsJson(req.headers.accept)) {
-        return json(406, { detail: "Could not satisfy the request Accept header." }, { Allow: entry.allow });
-      }
-      // DRF authenticates a protected view before it looks at the method, the id or the body. The
-      // token is verified here; its user row by the procedure, in its own statement where it can,
-      // or below, when the request fails first.
-      const request = readRequest(req);
-      if ((route ? route.auth : entry.protected) === true) {
-        claims = await verifyAccessToken(deps, request.authorization);
-        request.accessClaims = claims;
-      }
-      if (!compiled || !route) {
-        if (claims) await loadTokenUser(deps.db, claims);
-        if (method === "OPTIONS") return json(200, {}, { Allow: entry.allow });
-        return json(405, { detail: `Method "${req.method}" not allowed.` }, { Allow: entry.allow });
-      }
-      const params = pathParams(entry, captures);
-      if (!params) {
-        if (claims) await loadTokenUser(deps.db, claims);
-        return json(404, { detail: texts.notFound }, { Allow: entry.allow });
-      }
-      const input = await requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes);
-      // What tRPC's callProcedure does once it has found the procedure: found here at start.
-      procedureCalled = true;
-      const output: unknown = await compiled.procedure({
-        path: route.procedure,
-        type: compiled.procedure._def.type,
-        ctx: createContext(deps, request),
-        getRawInput: async () => input,
-        input: undefined,
-        signal: undefined,
-        batchIndex: 0,
+    const { route } = compiled;
+    // Read at most once, when the procedure asks (after authentication); a second ask gets the same answer.
+    let input: unknown;
+    let reading: Promise<unknown> | undefined;
+    const readInput = () => {
+      reading ??= requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes).then((value) => {
+        input = value;
+        return value;
       });
-      const status = route.status ?? 200;
-      if (status === 204) return { status, headers: { Allow: entry.allow }, body: undefined };
-      const body = route.present ? route.present(output as never, req, url) : output;
-      return json(status, body, { Allow: entry.allow });
-    } catch (error) {
-      const settled = claims && !procedureCalled ? await authenticationFirst(error, claims) : error;
-      return fail(settled, req, entry.allow, route);
-    }
-  }
-
-  /** A request that failed before its token's user was read: authentication's error, if any, wins. */
-  async function authenticationFirst(error: unknown, claims: AccessClaims): Promise<unknown> {
-    const app = error instanceof TRPCError ? toAppError(error) : fromUnknown(error);
-    if (AUTH_FAILURES.has(app.code)) return error;
+      return reading;
+    };
     try {
-      await loadTokenUser(deps.db, claims);
-      return error;
-    } catch (refusal) {
-      return refusal;
+      const output = await invokeProcedure(compiled.procedure, route.procedure, ctx, readInput);
+      const headers = { Allow: entry.allow, ...deviceTokenHeaders(ctx.reply, secureCookie) };
+      const status = route.status ?? 200;
+      if (status === 204) return { status, headers, body: undefined };
+      return json(status, route.present ? route.present(output as never, req, url) : output, headers);
+    } catch (error) {
+      return fail(error, req, entry.allow, route, input);
     }
   }
 }
 
-/**
- * DRF renders JSON, or HTML for browsers (answered here with JSON too); an
- * Accept header that allows neither is a 406.
- */
-export function acceptsJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept === "*/*" || accept === "application/json" || accept.trim() === "") return true;
-  return accept.split(",").some((range) => {
-    const [type = "", ...params] = range.trim().toLowerCase().split(";");
-    if (params.some((param) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(param))) return false;
-    return ["*/*", "application/*", "application/json", "text/*", "text/html"].includes(type.trim());
-  });
-}
-
-const LINE_SEPARATORS = /[\u2028\u2029]/g;
-
-/** DRF's JSON: compact, with U+2028 and U+2029 escaped (JSON.stringify leaves them raw). */
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
-  let text = JSON.stringify(body);
-  // Rare in practice: a scan for each is cheaper than a regex replace with a callback on every body.
-  if (text.includes("\u2028") || text.includes("\u2029")) {
-    text = text.replace(LINE_SEPARATORS, (char) => (char === "\u2028" ? "\\u2028" : "\\u2029"));
-  }
-  return { status, headers, body: text };
-}
+const noInput = async () => undefined;
 
 const NO_CAPTURES: readonly string[] = [];
 
@@ -222,29 +106,6 @@ const NO_CAPTURES: readonly string[] = [];
 function withRoute(reply: RestResponse, entry: PathEntry): RestResponse {
   reply.route = entry.template;
   return reply;
-}
-
-/** Ids as Django parses them (`01` is 1), or plain text keys; anything else names no object. */
-function pathParams(entry: PathEntry, captures: readonly string[]): Record<string, number | string> | undefined {
-  const params: Record<string, number | string> = {};
-  for (const [index, name] of entry.params.entries()) {
-    const raw = captures[index] ?? "";
-    if (entry.textParams.has(name)) {
-      if (!/^[\w-]{1,64}$/.test(raw)) return undefined;
-      params[name] = raw;
-      continue;
-    }
-    const id = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(id) || id < 1) return undefined;
-    params[name] = id;
-  }
-  return params;
-}
-
-function procedureOf(route: RestRoute): AnyTRPCProcedure {
-  const procedure = proceduresByPath[route.procedure];
-  if (!procedure) throw new Error(`the route table names an unknown procedure: ${route.procedure}`);
-  return procedure;
 }
 
 async function requestInput(

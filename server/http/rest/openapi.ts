@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { procedureSchemas } from "./procedures.js";
+import { procedureInfo } from "../../procedure-table.js";
 import { type RestRoute, routes } from "./routes.js";
 
 /**
@@ -148,7 +148,7 @@ function responses(route: RestRoute, outputSchema: JsonSchema | undefined) {
 }
 
 function operation(route: RestRoute, variants: RestRoute[]) {
-  const schemas = variants.map((variant) => procedureSchemas(variant.procedure));
+  const schemas = variants.map((variant) => procedureInfo(variant.procedure));
   // Routes that share a method and path (the task list and its pages) are one operation.
   const inputs = schemas.map(({ input }) => (input ? toSchema(input, "input") : { type: "object" }));
   const merged: JsonSchema = {

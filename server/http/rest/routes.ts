@@ -1,16 +1,8 @@
 import type { IncomingMessage } from "node:http";
-import type { AnyProcedure } from "@trpc/server";
 import type { ZodType } from "zod";
 import { restTaskPage, type TaskPage } from "../../contracts/task.js";
-import type { AppRouter } from "../../routers/app.js";
+import type { ProcedurePath } from "../../procedure-table.js";
 import { drfPage } from "./pagination.js";
-
-type ProcedurePaths<R, P extends string = ""> = {
-  [K in keyof R & string]: R[K] extends AnyProcedure ? `${P}${K}` : ProcedurePaths<R[K], `${P}${K}.`>;
-}[keyof R & string];
-
-/** `auth.register`, `user.me`, …: every procedure of the app, checked by the compiler. */
-export type ProcedurePath = ProcedurePaths<AppRouter["_def"]["record"]>;
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
