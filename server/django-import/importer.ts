@@ -323,9 +323,10 @@ async function upsertTokens(db: Kysely<Database>, tokens: TokenRow[]) {
     on conflict (id) do update set revoked_at = excluded.revoked_at, revoke_reason = excluded.revoke_reason
     where f.revoked_at is null and excluded.revoked_at is not null`.execute(db);
   const result = await sql<Written>`
-    insert into refresh_tokens as t (jti, user_id, family_id, created_at, expires_at, revoked_at, revoke_reason)
+    insert into refresh_tokens as t (jti, user_id, family_id, created_at, expires_at, revoked_at, revoke_reason, iat, exp)
     select jti, user_id, family_id, created_at, expires_at, revoked_at,
-           case when revoked_at is null then null else 'revoked' end
+           case when revoked_at is null then null else 'revoked' end,
+           floor(extract(epoch from created_at)), floor(extract(epoch from expires_at))
       from ${rows}
     on conflict (jti) do update set revoked_at = excluded.revoked_at, revoke_reason = excluded.revoke_reason
     where t.revoked_at is null and excluded.revoked_at is not null
