@@ -3,6 +3,7 @@ import type { Executor } from "../db/connect.js";
 import { findUserById, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, NON_FIELD_ERRORS, texts } from "../errors.js";
+import { refuseUnverifiedEmail } from "./email/gate.js";
 import { type Client, passwordLogin } from "./password-login.js";
 import { refreshTokenState, startSession, verifyBodyToken } from "./sessions.js";
 import { TokenError, userIdFromClaim, type VerifiedToken } from "./tokens.js";
@@ -17,6 +18,7 @@ export async function obtainTokenPair(
   password: string,
 ): Promise<TokenPair> {
   const user = await passwordLogin(deps, client, username, password, "token");
+  await refuseUnverifiedEmail(deps, user);
   return startSession(deps, user, client, "token");
 }
 

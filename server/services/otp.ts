@@ -8,6 +8,7 @@ import { findUserByUsername } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, fieldError, NON_FIELD_ERRORS } from "../errors.js";
 import { otpMail } from "../mail/templates.js";
+import { refuseUnverifiedEmail } from "./email/gate.js";
 import { type Client, passwordLogin, searchableUsername } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { assertNotBlocked, consumeQuota, keys, LIMITS, recordFailures } from "./throttle.js";
@@ -32,6 +33,7 @@ export async function requestOtp(deps: Deps, input: OtpRequestInput, client: Cli
       throw error instanceof AppError && error.code === "authentication_failed" ? invalidCredentials() : error;
     },
   );
+  await refuseUnverifiedEmail(deps, user);
   // Accounts imported from Django may have none; the password was right, so saying so reveals nothing.
   if (user.email === "") throw fieldError(NON_FIELD_ERRORS, "This account has no email address to send a code to.");
   await consumeQuota(deps.db, [[keys.otpMailAccount(user.id), LIMITS.otpMailAccount]]);

@@ -9,10 +9,12 @@ import { findTaken, insertUser, invalidateAccessTokens, setPasswordHash, type Us
 import type { Deps } from "../deps.js";
 import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
+import { sendVerification } from "./email/verification.js";
 import { type Client, guardPasswordAttempt } from "./password-login.js";
 import { checkPassword, passwordMismatch } from "./password-policy.js";
 
 type UserDeps = Pick<Deps, "db" | "hasher">;
+type RegisterDeps = Pick<Deps, "db" | "hasher" | "secrets" | "mail" | "config">;
 type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
 
 export const usernameTaken = "A user with that username already exists.";
@@ -36,11 +38,20 @@ export interface NewAccount {
   last_name?: string;
   is_staff?: boolean;
   is_superuser?: boolean;
+  /** False for self sign-ups; accounts an operator makes count as verified. */
+  emailVerified?: boolean;
 }
 
-/** Input has passed the contract and the password rules; what is left needs the database. */
-export const registerUser = (deps: UserDeps, input: RegisterInput): Promise<PublicUser> =>
-  createAccount(deps, input).then(toPublicUser);
+/**
+ * Input has passed the contract and the password rules; what is left needs the
+ * database. A self sign-up's address is unverified until its link is used (a
+ * link is mailed when REQUIRE_EMAIL_VERIFICATION is on).
+ */
+export async function registerUser(deps: RegisterDeps, input: RegisterInput): Promise<PublicUser> {
+  const user = await createAccount(deps, { ...input, emailVerified: false });
+  if (deps.config.emailVerification.required) await sendVerification(deps, user, "signup", user.email);
+  return toPublicUser(user);
+}
 
 /**
  * When registration input fails validation, DRF still reports the username and
@@ -90,6 +101,7 @@ export async function createAccount(deps: UserDeps, input: NewAccount): Promise<
       password_hash: passwordHash,
       is_staff: input.is_staff ?? false,
       is_superuser: input.is_superuser ?? false,
+      ...(input.emailVerified === false ? { email_verified_at: null } : {}),
     });
   } catch (error) {
     if (isUniqueViolation(error, "users_username_key")) throw validationError({ username: [usernameTaken] });
