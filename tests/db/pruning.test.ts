@@ -126,7 +126,15 @@ describe("pruning", () => {
   it("deletes what can never be used again, and nothing else", async () => {
     const kept = await seedEverything("p1");
     const pruned = await pruneAll(database.db);
-    expect(pruned).toEqual({ refreshTokens: 1, sessions: 1, otpCodes: 2, resetTokens: 1, throttles: 1, sentMail: 1 });
+    expect(pruned).toEqual({
+      refreshTokens: 1,
+      sessions: 1,
+      otpCodes: 2,
+      resetTokens: 1,
+      throttles: 1,
+      sentMail: 1,
+      strongAuth: 0,
+    });
     const left = await leftOf("p1", kept.users);
     expect(left).toEqual({
       tokens: kept.tokens,
@@ -144,6 +152,7 @@ describe("pruning", () => {
       resetTokens: 0,
       throttles: 0,
       sentMail: 0,
+      strongAuth: 0,
     });
   });
 
@@ -184,6 +193,7 @@ describe("pruning", () => {
       resetTokens: 1,
       throttles: 1,
       sentMail: 1,
+      strongAuth: 0,
     });
     expect((await leftOf("p2", kept.users)).tokens).toEqual(kept.tokens);
   });
