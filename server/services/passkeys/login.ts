@@ -36,7 +36,7 @@ export async function loginOptions(deps: LoginDeps, client: Client) {
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: "required",
   });
-  await storeChallenge(deps, challenge, "login", null);
+  await storeChallenge(deps, options.challenge, "login", null);
   return options;
 }
 
@@ -51,9 +51,9 @@ export async function verifyAssertion(
   response: AuthenticationResponseJSON,
 ): Promise<{ passkey: Passkey } | { failure: string; passkey?: Passkey }> {
   const rp = relyingParty(deps);
-  const used = await useChallenge(deps, deps.db, response.response.clientDataJSON, "login", null);
-  if (!used) return { failure: "challenge unknown, used or expired" };
   const passkey = await findPasskeyByCredentialId(deps.db, response.id);
+  const used = await useChallenge(deps, deps.db, response.response.clientDataJSON, "login", null);
+  if (!used) return { failure: "challenge unknown, used or expired", ...(passkey ? { passkey } : {}) };
   if (!passkey) return { failure: "unknown credential" };
   const handle = response.response.userHandle;
   if (handle !== undefined && !deps.secrets.equal(Buffer.from(handle, "base64url"), passkey.userHandle)) {

@@ -58,7 +58,7 @@ export async function registrationOptions(deps: PasskeyDeps, user: User) {
     authenticatorSelection: { residentKey: "required", requireResidentKey: true, userVerification: "required" },
     supportedAlgorithmIDs: ALGORITHMS,
   });
-  await storeChallenge(deps, challenge, "register", user.id, userHandle);
+  await storeChallenge(deps, options.challenge, "register", user.id, userHandle);
   return options;
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import type { WebAuthnConfig } from "../../config/strong-auth.js";
 import type { Executor } from "../../db/connect.js";
 import { type ChallengePurpose, consumeChallenge, insertChallenge } from "../../db/repositories/webauthn-challenges.js";
@@ -17,8 +16,8 @@ export function relyingParty(deps: Pick<Deps, "config">): WebAuthnConfig {
   return rp;
 }
 
-/** 32 random bytes, base64url, as the options carry it. */
-export const newChallenge = () => encodeBase64urlNoPadding(randomBytes(32));
+/** 32 random bytes; the options carry them as base64url, which is what is stored (hashed). */
+export const newChallenge = () => new Uint8Array(randomBytes(32));
 
 export async function storeChallenge(
   deps: Pick<Deps, "db" | "secrets">,
