@@ -63,6 +63,8 @@ describe("strong authentication over REST", () => {
       { token },
     );
     expect(regenerated.body.recovery_codes).toHaveLength(10);
+    // Wrong codes are counted among the refused authentications.
+    expect((await api.get("/metrics")).text).toMatch(/auth_failures_total\{reason="mfa_code_invalid"\} 1\n/);
     const disabled = await api.post("/api/mfa/totp/disable/", { code: regenerated.body.recovery_codes[9] }, { token });
     expect([disabled.status, disabled.body]).toEqual([200, {}]);
     const off = await api.post("/api/mfa/totp/disable/", { code: "123456" }, { token });
