@@ -148,6 +148,15 @@ describe("passkey registration", () => {
     expect((await events(user.id, "passkey_removed")).length).toBe(1);
   });
 
+  it("rations registration options per user (each writes a challenge)", async () => {
+    const { authorization } = await signUp(app());
+    const caller = app().caller(authorization);
+    const results = await Promise.allSettled(Array.from({ length: 36 }, () => caller.passkey.registrationOptions()));
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(30);
+    const refused = results.find((result) => result.status === "rejected");
+    expect((await appError(Promise.reject((refused as PromiseRejectedResult).reason))).code).toBe("throttled");
+  });
+
   it("asks for a token on every management procedure", async () => {
     for (const call of [
       app().caller().passkey.registrationOptions(),
