@@ -190,4 +190,7 @@ export const AUTH_FAILURES: ReadonlySet<string> = new Set([
   "invalid_credentials",
   "otp_invalid",
   "throttled",
+  "email_not_verified",
+  "mfa_code_invalid",
+  "passkey_invalid",
 ]);

@@ -3,6 +3,12 @@ import { availableParallelism } from "node:os";
 import type { JwtAlgorithm, RetiredKey } from "../signing-keys.js";
 import { type Env, parseEnv } from "./env.js";
 import { type DevKeys, resolveKeys } from "./keys.js";
+import {
+  type EmailVerificationConfig,
+  resolveEmailVerification,
+  resolveWebAuthn,
+  type WebAuthnConfig,
+} from "./strong-auth.js";
 
 export { ConfigError } from "./env.js";
 export { MIN_SIGNING_KEY_BYTES } from "./keys.js";
@@ -56,6 +62,9 @@ export interface Config {
   readonly secretKey: string;
   readonly passwordReset: { readonly timeout: number; readonly url: string | undefined };
   readonly otp: { readonly ttl: number };
+  /** Passkeys' relying party; undefined when passkeys are off (production without WEBAUTHN_RP_ID). */
+  readonly webauthn: WebAuthnConfig | undefined;
+  readonly emailVerification: EmailVerificationConfig;
   /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
   readonly pruneInterval: number;
   readonly log: { readonly level: Env["LOG_LEVEL"] };
@@ -118,6 +127,8 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     secretKey: keys.secretKey,
     passwordReset: { timeout: env.PASSWORD_RESET_TIMEOUT, url: env.PASSWORD_RESET_URL },
     otp: { ttl: env.OTP_TTL },
+    webauthn: resolveWebAuthn(env),
+    emailVerification: resolveEmailVerification(env),
     pruneInterval: env.PRUNE_INTERVAL,
     log: { level: env.LOG_LEVEL },
     notices,

@@ -184,6 +184,16 @@ export const envSchema = z.object({
     z.string().trim().max(60, "must be at most 60 characters").default("JWT Auth"),
   ),
   OTP_TTL: seconds(300),
+  // Strong authentication (see config/strong-auth.ts for what they mean together).
+  WEBAUTHN_RP_ID: optionalText,
+  WEBAUTHN_RP_NAME: z.preprocess(
+    blankToUndefined,
+    z.string().trim().max(64, "must be at most 64 characters").optional(),
+  ),
+  WEBAUTHN_ORIGINS: z.preprocess(blankToUndefined, z.string().optional()),
+  REQUIRE_EMAIL_VERIFICATION: bool(false),
+  EMAIL_VERIFICATION_URL: urlWithScheme(["http:", "https:"], "https://app.example.com/verify-email"),
+  EMAIL_VERIFICATION_TIMEOUT: seconds(86400),
   PRUNE_INTERVAL: seconds(900),
   // Django's DATA_UPLOAD_MAX_MEMORY_SIZE: what the service it replaces accepted.
   MAX_BODY_BYTES: positiveInt(64 * 1024 * 1024).default(2_621_440),

@@ -26,7 +26,19 @@ export const errorStatus = {
   user_not_found: 401,
   /** The token's user is deactivated. */
   user_inactive: 401,
+  /** A TOTP or recovery code that is wrong, outside the time window, or already used. */
+  mfa_code_invalid: 400,
+  /** TOTP is already on: disable it before enrolling again. */
+  totp_already_enabled: 400,
+  /** TOTP is not on (or its enrolment expired): nothing to confirm, disable or regenerate. */
+  totp_not_enabled: 400,
+  /** A passkey registration that could not be verified (challenge, origin, user verification, signature). */
+  passkey_invalid: 400,
   permission_denied: 403,
+  /** The password was right, but the account's email address is not verified yet (REQUIRE_EMAIL_VERIFICATION). */
+  email_not_verified: 403,
+  /** The server offers no passkeys (WEBAUTHN_RP_ID is not configured). */
+  passkeys_disabled: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

@@ -20,6 +20,15 @@ export interface DjangoImportsTable {
   summary: unknown;
 }
 
+export interface EmailTokensTable {
+  token_hash: Uint8Array;
+  user_id: number;
+  purpose: string;
+  email: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
 export interface OtpCodesTable {
   user_id: number;
   code_hash: Uint8Array;
@@ -42,11 +51,35 @@ export interface OutboxMailsTable {
   sent_at: Date | null;
 }
 
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  credential_id: string;
+  public_key: Uint8Array;
+  counter: Generated<number>;
+  transports: Generated<string>;
+  device_type: string;
+  backed_up: boolean;
+  aaguid: string;
+  user_handle: Uint8Array;
+  name: string;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+}
+
 export interface PasswordResetTokensTable {
   token_hash: Uint8Array;
   user_id: number;
   created_at: Generated<Date>;
   expires_at: Date;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: Uint8Array;
+  created_at: Generated<Date>;
+  used_at: Date | null;
 }
 
 export interface RefreshFamiliesTable {
@@ -93,6 +126,14 @@ export interface ThrottlesTable {
   max_hits: number;
 }
 
+export interface TotpCredentialsTable {
+  user_id: number;
+  sealed_secret: Uint8Array;
+  created_at: Generated<Date>;
+  confirmed_at: Date | null;
+  last_used_step: number | null;
+}
+
 export interface UsersTable {
   id: Generated<number>;
   username: string;
@@ -107,17 +148,32 @@ export interface UsersTable {
   last_login: Date | null;
   imported_at: Date | null;
   token_version: Generated<number>;
+  email_verified_at: Generated<Date | null>;
+}
+
+export interface WebauthnChallengesTable {
+  challenge_hash: Uint8Array;
+  purpose: string;
+  user_id: number | null;
+  user_handle: Uint8Array | null;
+  created_at: Generated<Date>;
+  expires_at: Date;
 }
 
 export interface Database {
   auth_events: AuthEventsTable;
   django_imports: DjangoImportsTable;
+  email_tokens: EmailTokensTable;
   otp_codes: OtpCodesTable;
   outbox_mails: OutboxMailsTable;
+  passkeys: PasskeysTable;
   password_reset_tokens: PasswordResetTokensTable;
+  recovery_codes: RecoveryCodesTable;
   refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   tasks: TasksTable;
   throttles: ThrottlesTable;
+  totp_credentials: TotpCredentialsTable;
   users: UsersTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

@@ -4,7 +4,7 @@
  * sentence; its code is the only six-digit number in it.
  */
 export interface MailContent {
-  kind: "otp" | "password_reset" | "password_changed";
+  kind: "otp" | "password_reset" | "password_changed" | "email_verification" | "email_changed";
   to: string;
   subject: string;
   text: string;
@@ -20,9 +20,9 @@ export function durationWords(seconds: number): string {
   return `${seconds} second${seconds === 1 ? "" : "s"}`;
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-function html(product: string, paragraphs: string[]): string {
+export function html(product: string, paragraphs: string[]): string {
   const body = paragraphs.map((paragraph) => `<p>${paragraph}</p>`).join("\n");
   return `<!doctype html>
 <html><body style="font-family: sans-serif; line-height: 1.5">

@@ -3,6 +3,7 @@ import type { Executor } from "../db/connect.js";
 import { findTokenUser, type TokenClaims, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
+import { refuseUnverifiedEmail } from "./email/gate.js";
 import { type PasswordLogin, passwordLogin } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { TokenError, userIdFromClaim, type VerifiedToken } from "./tokens.js";
@@ -12,6 +13,7 @@ type AuthDeps = Pick<Deps, "db" | "tokens" | "hasher" | "secrets" | "config">;
 /** POST /api/token/: a new session for the right username and password. */
 export async function obtainTokenPair(deps: AuthDeps, client: Client, username: string, password: string) {
   const login: PasswordLogin = await passwordLogin(deps, client, username, password, "token");
+  await refuseUnverifiedEmail(deps, login.user);
   return { pair: await startSession(deps, login.user, client, "token"), deviceToken: login.deviceToken };
 }
 

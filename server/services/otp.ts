@@ -9,6 +9,7 @@ import { findUserByUsername } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, fieldError, NON_FIELD_ERRORS } from "../errors.js";
 import { otpMail } from "../mail/templates.js";
+import { refuseUnverifiedEmail } from "./email/gate.js";
 import { passwordLogin, searchableUsername } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { consumeQuota, keys, LIMITS, takeAttempt } from "./throttle.js";
@@ -37,6 +38,7 @@ export async function requestOtp(
       throw error instanceof AppError && error.code === "authentication_failed" ? invalidCredentials() : error;
     },
   );
+  await refuseUnverifiedEmail(deps, user);
   // Accounts imported from Django may have none; the password was right, so saying so reveals nothing.
   if (user.email === "") throw fieldError(NON_FIELD_ERRORS, "This account has no email address to send a code to.");
   await consumeQuota(deps.db, [[keys.otpMailAccount(user.id), LIMITS.otpMailAccount]]);

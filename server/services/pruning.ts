@@ -8,6 +8,7 @@ import { deleteDeadSessions } from "../db/repositories/sessions.js";
 import { deleteStaleThrottles } from "../db/repositories/throttles.js";
 import type { Logger } from "../logger.js";
 import { OTP_MAX_TRIES } from "./otp.js";
+import { pruneStrongAuth } from "./strong-auth-pruning.js";
 
 /** Rows deleted, by kind. */
 export interface Pruned {
@@ -17,6 +18,8 @@ export interface Pruned {
   resetTokens: number;
   throttles: number;
   sentMail: number;
+  /** Expired WebAuthn challenges and email links, unconfirmed TOTP enrolments. */
+  strongAuth: number;
 }
 
 export const PRUNE_BATCH = 5_000;
@@ -27,7 +30,15 @@ const THROTTLE_RETENTION_SECONDS = 86_400;
 // One key for the whole cluster: pg_try_advisory_xact_lock lets one process prune at a time.
 export const PRUNE_LOCK_KEY = 7_264_110_315;
 
-const none = (): Pruned => ({ refreshTokens: 0, sessions: 0, otpCodes: 0, resetTokens: 0, throttles: 0, sentMail: 0 });
+const none = (): Pruned => ({
+  refreshTokens: 0,
+  sessions: 0,
+  otpCodes: 0,
+  resetTokens: 0,
+  throttles: 0,
+  sentMail: 0,
+  strongAuth: 0,
+});
 
 /**
  * One bounded batch of every kind, in one transaction, under the advisory
@@ -46,6 +57,7 @@ export async function pruneBatch(db: Db, limit = PRUNE_BATCH): Promise<Pruned | 
       resetTokens: await deleteExpiredResetTokens(trx, limit),
       throttles: await deleteStaleThrottles(trx, THROTTLE_RETENTION_SECONDS, limit),
       sentMail: await deleteSentMail(trx, SENT_MAIL_RETENTION_SECONDS, limit),
+      strongAuth: await pruneStrongAuth(trx, limit),
     };
   });
 }

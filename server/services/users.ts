@@ -9,12 +9,14 @@ import { findTaken, insertUser, setPasswordHash, type User } from "../db/reposit
 import type { Deps } from "../deps.js";
 import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
+import { sendVerification } from "./email/verification.js";
 import { guardPasswordAttempt, lockoutKeys, ownerCounters } from "./password-login.js";
 import { checkPassword, passwordMismatch } from "./password-policy.js";
 import { endEverySession } from "./sessions.js";
 import { forgive, keys, LIMITS, takeAttempt } from "./throttle.js";
 
 type UserDeps = Pick<Deps, "db" | "hasher">;
+type RegisterDeps = Pick<Deps, "db" | "hasher" | "secrets" | "mail" | "config">;
 type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
 
 export const usernameTaken = "A user with that username already exists.";
@@ -38,19 +40,25 @@ export interface NewAccount {
   last_name?: string;
   is_staff?: boolean;
   is_superuser?: boolean;
+  /** False for self sign-ups; accounts an operator makes count as verified. */
+  emailVerified?: boolean;
 }
 
 /**
  * Input has passed the contract and the password rules; what is left needs
  * the database. Sign-ups are counted per client IP before anything is hashed.
+ * A self sign-up's address is unverified until its link is used (a link is
+ * mailed when REQUIRE_EMAIL_VERIFICATION is on).
  */
-export async function registerUser(deps: UserDeps, input: RegisterInput, client: Client): Promise<PublicUser> {
+export async function registerUser(deps: RegisterDeps, input: RegisterInput, client: Client): Promise<PublicUser> {
   if (client.ip) {
     await takeAttempt(deps.db, [
       { key: keys.registrationIp(client.ip), limit: LIMITS.registrationIp, onSuccess: "keep" },
     ]);
   }
-  return toPublicUser(await createAccount(deps, input));
+  const user = await createAccount(deps, { ...input, emailVerified: false });
+  if (deps.config.emailVerification.required) await sendVerification(deps, user, "signup", user.email);
+  return toPublicUser(user);
 }
 
 /**
@@ -101,6 +109,7 @@ export async function createAccount(deps: UserDeps, input: NewAccount): Promise<
       password_hash: passwordHash,
       is_staff: input.is_staff ?? false,
       is_superuser: input.is_superuser ?? false,
+      ...(input.emailVerified === false ? { email_verified_at: null } : {}),
     });
   } catch (error) {
     if (isUniqueViolation(error, "users_username_key")) throw validationError({ username: [usernameTaken] });

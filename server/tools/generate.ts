@@ -62,7 +62,7 @@ function procedureTypes(): Map<string, { input: string; output: string }> {
       undefined,
       ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType,
     );
-    const members = text.split(" | ").map((member) => (member === "void" ? "undefined" : member));
+    const members = topLevelMembers(text).map((member) => (member === "void" ? "undefined" : member));
     return [...new Set(members)].join(" | ");
   };
   const at = (root: ts.Type, path: string[]) =>
@@ -80,6 +80,25 @@ function procedureTypes(): Map<string, { input: string; output: string }> {
     result.set(path, { input: print(at(inputs, segments)), output: print(at(outputs, segments)) });
   }
   return result;
+}
+
+/** The members of a printed union, split only outside braces, brackets and parentheses. */
+function topLevelMembers(text: string): string[] {
+  const members: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === "{" || char === "[" || char === "(" || char === "<") depth += 1;
+    else if (char === "}" || char === "]" || char === ")" || (char === ">" && text[index - 1] !== "=")) depth -= 1;
+    else if (depth === 0 && text.startsWith(" | ", index)) {
+      members.push(text.slice(start, index));
+      start = index + 3;
+      index += 2;
+    }
+  }
+  members.push(text.slice(start));
+  return members;
 }
 
 function apiSource(): string {

@@ -132,7 +132,15 @@ describe("pruning", () => {
   it("deletes what can never be used again, and nothing else", async () => {
     const kept = await seedEverything("p1");
     const pruned = await pruneAll(database.db);
-    expect(pruned).toEqual({ refreshTokens: 2, sessions: 1, otpCodes: 2, resetTokens: 1, throttles: 1, sentMail: 1 });
+    expect(pruned).toEqual({
+      refreshTokens: 2,
+      sessions: 1,
+      otpCodes: 2,
+      resetTokens: 1,
+      throttles: 1,
+      sentMail: 1,
+      strongAuth: 0,
+    });
     const left = await leftOf("p1", kept.users);
     expect(left).toEqual({
       tokens: kept.tokens,
@@ -150,6 +158,7 @@ describe("pruning", () => {
       resetTokens: 0,
       throttles: 0,
       sentMail: 0,
+      strongAuth: 0,
     });
   });
 
@@ -190,6 +199,7 @@ describe("pruning", () => {
       resetTokens: 1,
       throttles: 1,
       sentMail: 1,
+      strongAuth: 0,
     });
     expect((await leftOf("p2", kept.users)).tokens).toEqual(kept.tokens);
   });

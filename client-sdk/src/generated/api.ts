@@ -35,6 +35,36 @@ export interface Procedures {
     input: { token: string };
     output: Record<string, never>;
   };
+  "email.change": {
+    kind: "mutation";
+    input: { email: string; password: string };
+    output: { message: string };
+  };
+  "email.resend": {
+    kind: "mutation";
+    input: { email: string };
+    output: { message: string };
+  };
+  "email.status": {
+    kind: "query";
+    input: undefined;
+    output: { email: string; verified: boolean; pending_email: string | null };
+  };
+  "email.verify": {
+    kind: "mutation";
+    input: { token: string };
+    output: { message: string };
+  };
+  "mfa.regenerateRecoveryCodes": {
+    kind: "mutation";
+    input: { code: string };
+    output: { recovery_codes: string[] };
+  };
+  "mfa.status": {
+    kind: "query";
+    input: undefined;
+    output: { totp: boolean; recovery_codes_remaining: number; passkeys: number };
+  };
   "otp.request": {
     kind: "mutation";
     input: { username: string; password: string };
@@ -44,6 +74,114 @@ export interface Procedures {
     kind: "mutation";
     input: { username: string; otp: string };
     output: { refresh: string; access: string };
+  };
+  "passkey.list": {
+    kind: "query";
+    input: undefined;
+    output: {
+      id: number;
+      name: string;
+      created_at: string;
+      last_used_at: string | null;
+      device_type: "singleDevice" | "multiDevice";
+      backed_up: boolean;
+      transports: string[];
+    }[];
+  };
+  "passkey.login": {
+    kind: "mutation";
+    input: {
+      credential: {
+        id: string;
+        rawId: string;
+        type: "public-key";
+        response: {
+          clientDataJSON: string;
+          authenticatorData: string;
+          signature: string;
+          userHandle?: string | undefined;
+        };
+        authenticatorAttachment?: "platform" | "cross-platform" | undefined;
+        clientExtensionResults?: Record<string, unknown> | undefined;
+      };
+    };
+    output: { refresh: string; access: string };
+  };
+  "passkey.loginOptions": {
+    kind: "mutation";
+    input: undefined;
+    output: {
+      challenge: string;
+      timeout?: number | undefined;
+      rpId?: string | undefined;
+      allowCredentials?: { id: string; type: string; transports?: string[] | undefined }[] | undefined;
+      userVerification?: string | undefined;
+      hints?: string[] | undefined;
+    };
+  };
+  "passkey.register": {
+    kind: "mutation";
+    input: {
+      credential: {
+        id: string;
+        rawId: string;
+        type: "public-key";
+        response: { clientDataJSON: string; attestationObject: string; transports?: string[] | undefined };
+        authenticatorAttachment?: "platform" | "cross-platform" | undefined;
+        clientExtensionResults?: Record<string, unknown> | undefined;
+      };
+      name?: string | undefined;
+    };
+    output: {
+      id: number;
+      name: string;
+      created_at: string;
+      last_used_at: string | null;
+      device_type: "singleDevice" | "multiDevice";
+      backed_up: boolean;
+      transports: string[];
+    };
+  };
+  "passkey.registrationOptions": {
+    kind: "mutation";
+    input: undefined;
+    output: {
+      rp: { name: string; id?: string | undefined };
+      user: { id: string; name: string; displayName: string };
+      challenge: string;
+      pubKeyCredParams: { alg: number; type: "public-key" }[];
+      timeout?: number | undefined;
+      excludeCredentials?: { id: string; type: string; transports?: string[] | undefined }[] | undefined;
+      authenticatorSelection?:
+        | {
+            authenticatorAttachment?: string | undefined;
+            residentKey?: string | undefined;
+            requireResidentKey?: boolean | undefined;
+            userVerification?: string | undefined;
+          }
+        | undefined;
+      attestation?: string | undefined;
+      hints?: string[] | undefined;
+      extensions?: { credProps?: boolean | undefined } | undefined;
+    };
+  };
+  "passkey.remove": {
+    kind: "mutation";
+    input: { id: number };
+    output: Record<string, never>;
+  };
+  "passkey.rename": {
+    kind: "mutation";
+    input: { id: number; name: string };
+    output: {
+      id: number;
+      name: string;
+      created_at: string;
+      last_used_at: string | null;
+      device_type: "singleDevice" | "multiDevice";
+      backed_up: boolean;
+      transports: string[];
+    };
   };
   "passwordReset.confirm": {
     kind: "mutation";
@@ -150,6 +288,21 @@ export interface Procedures {
       owner: number;
     };
   };
+  "totp.begin": {
+    kind: "mutation";
+    input: undefined;
+    output: { secret: string; otpauth_uri: string; qr_svg: string };
+  };
+  "totp.confirm": {
+    kind: "mutation";
+    input: { code: string };
+    output: { recovery_codes: string[] };
+  };
+  "totp.disable": {
+    kind: "mutation";
+    input: { code: string };
+    output: Record<string, never>;
+  };
   "user.changePassword": {
     kind: "mutation";
     input: { old_password: string; password: string; password2: string };
@@ -191,8 +344,21 @@ export const procedureKinds = {
   "auth.refresh": "mutation",
   "auth.register": "mutation",
   "auth.verify": "mutation",
+  "email.change": "mutation",
+  "email.resend": "mutation",
+  "email.status": "query",
+  "email.verify": "mutation",
+  "mfa.regenerateRecoveryCodes": "mutation",
+  "mfa.status": "query",
   "otp.request": "mutation",
   "otp.verify": "mutation",
+  "passkey.list": "query",
+  "passkey.login": "mutation",
+  "passkey.loginOptions": "mutation",
+  "passkey.register": "mutation",
+  "passkey.registrationOptions": "mutation",
+  "passkey.remove": "mutation",
+  "passkey.rename": "mutation",
   "passwordReset.confirm": "mutation",
   "passwordReset.request": "mutation",
   "task.byId": "query",
@@ -202,6 +368,9 @@ export const procedureKinds = {
   "task.patch": "mutation",
   "task.remove": "mutation",
   "task.update": "mutation",
+  "totp.begin": "mutation",
+  "totp.confirm": "mutation",
+  "totp.disable": "mutation",
   "user.changePassword": "mutation",
   "user.me": "query",
   "user.revokeAllSessions": "mutation",
@@ -222,7 +391,13 @@ export const errorStatus = {
   token_not_valid: 401,
   user_not_found: 401,
   user_inactive: 401,
+  mfa_code_invalid: 400,
+  totp_already_enabled: 400,
+  totp_not_enabled: 400,
+  passkey_invalid: 400,
   permission_denied: 403,
+  email_not_verified: 403,
+  passkeys_disabled: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

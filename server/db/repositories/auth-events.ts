@@ -21,6 +21,21 @@ export const AUTH_EVENTS = [
   "user_deactivated",
   "user_activated",
   "user_deleted",
+  // Strong authentication (docs/strong-authentication.md).
+  "totp_enrolment_started",
+  "totp_enabled",
+  "totp_disabled",
+  "totp_failed",
+  "recovery_codes_generated",
+  "recovery_code_used",
+  "passkey_registered",
+  "passkey_renamed",
+  "passkey_removed",
+  "passkey_login_failed",
+  "email_verification_sent",
+  "email_verified",
+  "email_change_requested",
+  "email_changed",
 ] as const;
 export type AuthEventName = (typeof AUTH_EVENTS)[number];
 

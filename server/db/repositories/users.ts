@@ -135,7 +135,7 @@ export type NewUser = Pick<
   Insertable<UsersTable>,
   "username" | "email" | "first_name" | "last_name" | "password_hash"
 > &
-  Partial<Pick<Insertable<UsersTable>, "is_staff" | "is_superuser" | "is_active">>;
+  Partial<Pick<Insertable<UsersTable>, "is_staff" | "is_superuser" | "is_active" | "email_verified_at">>;
 
 /** Throws the database's unique violation (`users_username_key` or `users_email_key`) for the caller to map. */
 export async function insertUser(db: Executor, user: NewUser): Promise<User> {

@@ -11,7 +11,19 @@ export interface RestError {
 const MESSAGE_BODY = new Set(["invalid_request", "invalid_credentials", "otp_invalid"]);
 
 /** Codes simplejwt shows in REST bodies; DRF hides the code of its other errors. */
-const CODE_IN_BODY = new Set(["bad_authorization_header", "token_not_valid", "user_not_found", "user_inactive"]);
+const CODE_IN_BODY = new Set([
+  "bad_authorization_header",
+  "token_not_valid",
+  "user_not_found",
+  "user_inactive",
+  // Strong authentication's own errors: clients tell them apart by code.
+  "email_not_verified",
+  "mfa_code_invalid",
+  "totp_already_enabled",
+  "totp_not_enabled",
+  "passkey_invalid",
+  "passkeys_disabled",
+]);
 
 /** An AppError as the Django service would have answered it. */
 export function toRestError(error: AppError, route?: RestRoute): RestError {

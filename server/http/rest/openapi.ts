@@ -72,6 +72,13 @@ const components = {
       },
       example: { detail: "Given token not valid for any token type", code: "token_not_valid" },
     },
+    CodedError: {
+      type: "object",
+      description: "An error with its machine code (see server/contracts/errors.ts).",
+      required: ["detail"],
+      properties: { detail: { type: "string" }, code: { type: "string" } },
+      example: { detail: "Invalid or expired code.", code: "mfa_code_invalid" },
+    },
     Message: {
       type: "object",
       description: "The seed service's login endpoints answer `{message}`.",
@@ -141,6 +148,12 @@ function responses(route: RestRoute, outputSchema: JsonSchema | undefined) {
       ? { 401: errorResponse("Not authenticated, wrong credentials, or the token is not valid", "AuthError") }
       : {}),
     ...(route.path.includes(":") ? { 404: errorResponse("No such object of the caller's", "Detail") } : {}),
+    ...Object.fromEntries(
+      Object.entries(route.moreErrors ?? {}).map(([code, description]) => [
+        code,
+        errorResponse(description, "CodedError"),
+      ]),
+    ),
     405: errorResponse("Method not allowed", "Detail"),
     413: errorResponse("Body too large", "Detail"),
     415: errorResponse("Unsupported media type", "Detail"),

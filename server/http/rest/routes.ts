@@ -3,6 +3,7 @@ import type { ZodType } from "zod";
 import { restTaskPage, type TaskPage } from "../../contracts/task.js";
 import type { ProcedurePath } from "../../procedure-table.js";
 import { drfPage } from "./pagination.js";
+import { strongAuthRoutes } from "./strong-auth-routes.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -34,6 +35,8 @@ export interface RestRoute {
   /** Turns the procedure's output into the REST body (documented by `restOutput`). */
   present?: (output: never, req: IncomingMessage, url: URL) => unknown;
   restOutput?: ZodType;
+  /** Errors beyond the usual ones, for the OpenAPI document: status to what it means (`{detail, code}` bodies). */
+  moreErrors?: Readonly<Record<number, string>>;
 }
 
 const paginated = (url: URL) => url.searchParams.has("limit") || url.searchParams.has("offset");
@@ -54,6 +57,7 @@ export const routes: readonly RestRoute[] = [
     procedure: "auth.obtainToken",
     summary: "Log in: username and password to a token pair",
     tags: ["auth"],
+    moreErrors: { 403: "The account's email address is not verified (`email_not_verified`)" },
   },
   {
     method: "POST",
@@ -161,6 +165,7 @@ export const routes: readonly RestRoute[] = [
     lenientFields: [],
     summary: "OTP login, step one: check the password and mail a 6-digit code",
     tags: ["auth"],
+    moreErrors: { 403: "The account's email address is not verified (`email_not_verified`)" },
   },
   {
     method: "POST",
@@ -211,4 +216,5 @@ export const routes: readonly RestRoute[] = [
     summary: "End one session",
     tags: ["user"],
   },
+  ...strongAuthRoutes,
 ];
