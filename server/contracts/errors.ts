@@ -26,13 +26,19 @@ export const errorStatus = {
   user_not_found: 401,
   /** The token's user is deactivated. */
   user_inactive: 401,
+  /** The request is refused as it stands: a cookie-mode call from another site, for one. */
   permission_denied: 403,
+  /** No such object for this caller: another user's, an unknown id or a malformed one. */
   not_found: 404,
+  /** A query sent as a mutation, or the other way round. */
   method_not_allowed: 405,
+  /** The body is over `MAX_BODY_BYTES`. */
   payload_too_large: 413,
+  /** The body's content type is not one the server reads. */
   unsupported_media_type: 415,
   /** Too many attempts; `retryAfter` says when to try again (seconds). */
   throttled: 429,
+  /** A fault of the server's; the details are in its log, never in the answer. */
   internal_error: 500,
   /** A dependency (the database) is unavailable; retry later. */
   service_unavailable: 503,

@@ -4,9 +4,11 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import ts from "typescript";
 import { errorStatus } from "../contracts/errors.js";
+import { cookieMode } from "../contracts/session-cookie.js";
 import { openApiDocument } from "../http/rest/openapi.js";
 import { projectRoot } from "../paths.js";
 import { appRouter } from "../routers/app.js";
+import { errorTableMarkdown, errorTableSource, procedureErrorTable } from "./error-table.js";
 
 /**
  * `npm run generate`: the files the SDK ships that come from the server.
@@ -14,6 +16,7 @@ import { appRouter } from "../routers/app.js";
  *   output as plain types, resolved by the TypeScript checker from
  *   `import type { AppRouter }`, so the SDK's types need none of the server.
  * - client-sdk/openapi.json: the REST surface's OpenAPI document.
+ * - client-sdk/ERRORS.md: which procedure can fail with which code (error-table.ts).
  * CI regenerates both and fails when they differ from what is committed.
  */
 const sdkDir = join(projectRoot, "client-sdk");
@@ -82,7 +85,7 @@ function procedureTypes(): Map<string, { input: string; output: string }> {
   return result;
 }
 
-function apiSource(): string {
+function apiSource(errorTable: string[]): string {
   const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
   const types = procedureTypes();
   const lines = [
@@ -112,14 +115,20 @@ function apiSource(): string {
     "",
     "export type ErrorCode = keyof typeof errorStatus;",
     "",
+    ...errorTable,
+    "/** Cookie mode's endpoints, header and cookie names (server/contracts/session-cookie.ts). */",
+    `export const cookieMode = ${JSON.stringify(cookieMode)} as const;`,
+    "",
   );
   return lines.join("\n");
 }
 
 const apiFile = join(sdkDir, "src", "generated", "api.ts");
-writeFileSync(apiFile, apiSource());
+const errorTable = procedureErrorTable();
+writeFileSync(apiFile, apiSource(errorTableSource(errorTable)));
 // Formatted like the rest of the code, so that the committed file reads well and diffs stay small.
 const biome = createRequire(import.meta.url).resolve("@biomejs/biome/bin/biome");
 execFileSync(process.execPath, [biome, "format", "--write", apiFile], { stdio: "ignore" });
 writeFileSync(join(sdkDir, "openapi.json"), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
+writeFileSync(join(sdkDir, "ERRORS.md"), errorTableMarkdown(errorTable));
 console.log(`wrote ${apiFile} and ${join(sdkDir, "openapi.json")}`);
