@@ -64,7 +64,8 @@ let channels = 0;
 /** Two "tabs": clients on one storage and one channel name (BroadcastChannel, which Node has too). */
 function twoTabs() {
   const storage = sharedStorage();
-  const storageKey = `tabs-${process.pid}-${(channels += 1)}`;
+  channels += 1;
+  const storageKey = `tabs-${process.pid}-${channels}`;
   const open = () => createClient({ url: app().url, storage, storageKey, crossTab: true, retryDelayMs: 10 });
   return { storage, storageKey, a: open(), b: open() };
 }
@@ -119,7 +120,12 @@ describe("the session as an app reads it", () => {
     expect(client.store.getSnapshot()).toBe(signedIn);
 
     await client.session.logout();
-    expect(client.store.getSnapshot()).toEqual({ status: "signed-out", session: null, user: null, reason: "SIGNED_OUT" });
+    expect(client.store.getSnapshot()).toEqual({
+      status: "signed-out",
+      session: null,
+      user: null,
+      reason: "SIGNED_OUT",
+    });
     unsubscribe();
     await client.session.login({ username: account.username, password: STRONG_PASSWORD });
     expect(seen.map((state) => state.status)).toEqual(["loading", "signed-out", "signed-in", "signed-out"]);
@@ -155,9 +161,7 @@ describe("the session as an app reads it", () => {
     const { a, b } = twoTabs();
     const events = recorder(b);
     const session = await a.session.login({ username: account.username, password: STRONG_PASSWORD });
-    await app()
-      .caller(`Bearer ${session.access}`)
-      .user.revokeAllSessions();
+    await app().caller(`Bearer ${session.access}`).user.revokeAllSessions();
     const expired = events.next("SESSION_EXPIRED");
     const error = await a.session.refresh().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionEndedError);
