@@ -1,4 +1,5 @@
 import type { Procedures } from "./generated/api.js";
+import type { TokenStorage } from "./storage.js";
 
 /** The signed-in user's profile, as `user.me` answers it. */
 export type User = Procedures["user.me"]["output"];
@@ -20,4 +21,25 @@ export function parseStored(value: unknown): Stored | null {
   const profile =
     typeof user === "object" && user !== null && typeof (user as User).id === "number" ? (user as User) : null;
   return refresh === undefined ? { access, user: profile } : { access, refresh, user: profile };
+}
+
+/** The session in its storage, under its key. */
+export function storedSession(storage: TokenStorage, key: string) {
+  return {
+    async load(): Promise<Stored | null> {
+      const raw = await storage.getItem(key);
+      if (!raw) return null;
+      try {
+        return parseStored(JSON.parse(raw));
+      } catch {
+        return null;
+      }
+    },
+    save: async (stored: Stored) => {
+      await storage.setItem(key, JSON.stringify(stored));
+    },
+    remove: async () => {
+      await storage.removeItem(key);
+    },
+  };
 }
