@@ -112,6 +112,8 @@ async function signIn(page: Page, username: string, password = STRONG_PASSWORD) 
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await signedInAs(page).getByText(username).waitFor();
+  // The task list has loaded: the tab is idle until the test acts (the accounts here have no tasks).
+  await page.getByText("No tasks yet.").waitFor();
 }
 
 const storedSession = (page: Page) =>
@@ -269,7 +271,6 @@ describe("the React example, token mode", () => {
     const user = await account();
     const page = await tab(await profile(), at(tokenSite, "/login"));
     await signIn(page, user.username);
-    await page.getByText("No tasks yet.").waitFor();
     const before = await storedSession(page);
     const family = await familyOf(before?.refresh ?? "");
     await untilExpired(before?.access ?? "");
@@ -302,6 +303,7 @@ describe("the React example, across tabs", () => {
 
     await signIn(first, user.username);
     await signedInAs(second).waitFor();
+    await second.getByText("No tasks yet.").waitFor();
     // "Log out everywhere" from another device; this one finds out when its token needs a refresh.
     const elsewhere = await api.caller().auth.obtainToken({ username: user.username, password: STRONG_PASSWORD });
     await api.caller(`Bearer ${elsewhere.access}`).user.revokeAllSessions();
