@@ -80,7 +80,10 @@ console.log(JSON.stringify({
 `;
 
 describe("the SDK as a consumer gets it", () => {
-  it("packs from a fresh checkout (building first), installs alone, typechecks strictly and runs against a live server", async () => {
+  // Four processes (a build with tsc, npm pack, npm install, tsc): minutes on a busy machine, not seconds.
+  it("packs from a fresh checkout (building first), installs alone, typechecks strictly and runs against a live server", {
+    timeout: 180_000,
+  }, async () => {
     // A fresh clone has no dist/ (it is not committed): packing must build it.
     const checkout = mkdtempSync(join(tmpdir(), "sdk-checkout-"));
     cpSync(join(projectRoot, "client-sdk"), checkout, {
