@@ -1,6 +1,7 @@
 import type { AnyProcedure, AnyTRPCProcedure } from "@trpc/server";
 import type { Context } from "./context.js";
 import { type AppRouter, appRouter } from "./routers/app.js";
+import { ownerProcedure, protectedProcedure, publicProcedure } from "./trpc.js";
 
 // The app's procedures by their dotted path, as the REST bridge, the OpenAPI
 // document, the metrics and the SDK generator see them. The one module that
@@ -15,7 +16,7 @@ type ProcedurePaths<R, P extends string = ""> = {
 export type ProcedurePath = ProcedurePaths<AppRouter["_def"]["record"]>;
 
 interface ProcedureDef {
-  _def: { inputs: unknown[]; output?: unknown; type: "query" | "mutation" | "subscription" };
+  _def: { inputs: unknown[]; output?: unknown; type: "query" | "mutation" | "subscription"; middlewares: unknown[] };
 }
 
 const procedures = appRouter._def.procedures as unknown as Readonly<Record<string, AnyTRPCProcedure | undefined>>;
@@ -30,10 +31,34 @@ export function procedureAt(path: string): AnyTRPCProcedure {
   return procedure;
 }
 
-/** A procedure's kind and its input and output schemas (for coercion, the OpenAPI document and the SDK). */
-export function procedureInfo(path: string): { type: string; input: unknown; output: unknown } {
-  const { _def } = procedureAt(path) as unknown as ProcedureDef;
-  return { type: _def.type, input: _def.inputs[0], output: _def.output };
+export interface ProcedureInfo {
+  type: string;
+  /** The input schema, when the procedure takes one. */
+  input: unknown;
+  output: unknown;
+  /** It runs authentication's middleware (protectedProcedure's or ownerProcedure's). */
+  needsToken: boolean;
+}
+
+const defOf = (procedure: unknown) => (procedure as ProcedureDef)._def;
+
+/** The middlewares that authenticate: those of the protected builders that the public one lacks. */
+const authenticating = (() => {
+  const open = new Set(defOf(publicProcedure).middlewares);
+  return new Set(
+    [...defOf(protectedProcedure).middlewares, ...defOf(ownerProcedure).middlewares].filter((m) => !open.has(m)),
+  );
+})();
+
+/** A procedure's kind, schemas and whether it needs a token (for coercion, the OpenAPI document and the SDK). */
+export function procedureInfo(path: string): ProcedureInfo {
+  const def = defOf(procedureAt(path));
+  return {
+    type: def.type,
+    input: def.inputs[0],
+    output: def.output,
+    needsToken: def.middlewares.some((middleware) => authenticating.has(middleware)),
+  };
 }
 
 /**
@@ -50,7 +75,7 @@ export function invokeProcedure(
 ): Promise<unknown> {
   return procedure({
     path,
-    type: (procedure as unknown as ProcedureDef)._def.type,
+    type: defOf(procedure).type,
     ctx,
     getRawInput,
     input: undefined,

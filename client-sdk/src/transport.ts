@@ -19,11 +19,27 @@ class GatewayAnswer extends Error {
   }
 }
 
-/** tRPC's own client over HTTP (one request per call), with the caller's token, and typed errors out. */
-export function createTransport(url: string, fetchImpl: typeof fetch = globalThis.fetch): Transport {
+export interface TransportOptions {
+  /** Cookie mode: the session's endpoints are called with the browser's cookies, cross-origin too. */
+  credentials?: "include";
+  /** Sent with every call. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * tRPC's own client over HTTP (one request per call) to `endpoint` (the
+ * server's /trpc, or its cookie-mode session endpoints), with the caller's
+ * token, and typed errors out.
+ */
+export function createTransport(
+  endpoint: string,
+  fetchImpl: typeof fetch = globalThis.fetch,
+  options: TransportOptions = {},
+): Transport {
+  const extra = options.headers ?? {};
   // tRPC's client drops the status of a response it cannot parse; keep it for the error.
   const guarded: typeof fetch = async (input, init) => {
-    const response = await fetchImpl(input, init);
+    const response = await fetchImpl(input, options.credentials ? { ...init, credentials: options.credentials } : init);
     if (!response.ok && !response.headers.get("content-type")?.includes("json")) {
       throw new GatewayAnswer(response.status);
     }
@@ -32,11 +48,11 @@ export function createTransport(url: string, fetchImpl: typeof fetch = globalThi
   const client = createTRPCUntypedClient({
     links: [
       httpLink({
-        url: `${url.replace(/\/+$/, "")}/trpc`,
+        url: endpoint,
         fetch: guarded,
         headers: ({ op }) => {
           const token = op.context.token;
-          return typeof token === "string" ? { authorization: `Bearer ${token}` } : {};
+          return typeof token === "string" ? { ...extra, authorization: `Bearer ${token}` } : extra;
         },
       }),
     ],

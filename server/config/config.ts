@@ -29,6 +29,13 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     /** When set, /metrics asks for `Authorization: Bearer <token>`. */
     readonly metricsToken: string | undefined;
+    /** Cookie mode's session endpoints (http/cookie-session/): off unless REFRESH_COOKIE. */
+    readonly refreshCookie: {
+      readonly enabled: boolean;
+      readonly sameSite: "Strict" | "Lax";
+      /** Secure (and `__Secure-`/`__Host-` names) in production; off elsewhere, so plain http://localhost works. */
+      readonly secure: boolean;
+    };
   };
   readonly database: { readonly url: string | undefined; readonly pgliteDir: string };
   readonly jwt: {
@@ -92,6 +99,12 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     );
   }
 
+  if (env.REFRESH_COOKIE && env.CORS_ALLOWED_ORIGINS.length > 0 && !env.CORS_ALLOW_CREDENTIALS) {
+    notices.push(
+      "REFRESH_COOKIE=true with CORS_ALLOWED_ORIGINS but not CORS_ALLOW_CREDENTIALS: browsers on those origins will not send the cookie",
+    );
+  }
+
   return deepFreeze({
     env: env.NODE_ENV,
     http: {
@@ -104,6 +117,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       corsAllowCredentials: env.CORS_ALLOW_CREDENTIALS,
       trustedProxies: env.TRUSTED_PROXIES,
       metricsToken: env.METRICS_TOKEN,
+      refreshCookie: {
+        enabled: env.REFRESH_COOKIE,
+        sameSite: env.REFRESH_COOKIE_SAMESITE === "lax" ? "Lax" : "Strict",
+        secure: env.NODE_ENV === "production",
+      },
     },
     database: { url: env.DATABASE_URL, pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite") },
     jwt: {

@@ -158,6 +158,11 @@ export const envSchema = z.object({
   ),
   CORS_ALLOWED_ORIGINS: origins,
   CORS_ALLOW_CREDENTIALS: bool(false),
+  REFRESH_COOKIE: bool(false),
+  REFRESH_COOKIE_SAMESITE: z.preprocess(
+    (value) => (typeof value === "string" ? blankToUndefined(value.trim().toLowerCase()) : value),
+    z.enum(["strict", "lax"], { error: "must be strict or lax" }).default("strict"),
+  ),
   TRUSTED_PROXIES: z.preprocess(
     blankToUndefined,
     z

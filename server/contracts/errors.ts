@@ -34,17 +34,23 @@ export const errorStatus = {
   totp_not_enabled: 400,
   /** A passkey registration that could not be verified (challenge, origin, user verification, signature). */
   passkey_invalid: 400,
+  /** The request is refused as it stands: a cookie-mode call from another site, for one. */
   permission_denied: 403,
   /** The password was right, but the account's email address is not verified yet (REQUIRE_EMAIL_VERIFICATION). */
   email_not_verified: 403,
   /** The server offers no passkeys (WEBAUTHN_RP_ID is not configured). */
   passkeys_disabled: 403,
+  /** No such object for this caller: another user's, an unknown id or a malformed one. */
   not_found: 404,
+  /** A query sent as a mutation, or the other way round. */
   method_not_allowed: 405,
+  /** The body is over `MAX_BODY_BYTES`. */
   payload_too_large: 413,
+  /** The body's content type is not one the server reads. */
   unsupported_media_type: 415,
   /** Too many attempts; `retryAfter` says when to try again (seconds). */
   throttled: 429,
+  /** A fault of the server's; the details are in its log, never in the answer. */
   internal_error: 500,
   /** A dependency (the database) is unavailable; retry later. */
   service_unavailable: 503,

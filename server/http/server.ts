@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { cookieMode } from "../contracts/session-cookie.js";
 import type { Deps } from "../deps.js";
 import { normalise } from "../errors.js";
 import { isProcedurePath } from "../procedure-table.js";
+import { cookieSessionRoute, createCookieSessionHandler } from "./cookie-session/handler.js";
 import { createCorsPolicy } from "./cors.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
@@ -30,6 +32,9 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
   const readRequest = requestInfoReader(config.http.trustedProxies);
   const rest = createRestHandler(deps, logInternal);
   const trpc = createTrpcHandler(deps, readRequest, logInternal);
+  const cookieSession = config.http.refreshCookie.enabled
+    ? createCookieSessionHandler(deps, readRequest, logInternal)
+    : undefined;
   const docs = createDocsHandler();
   const ops = createOpsHandler(deps, lifecycle);
 
@@ -89,6 +94,12 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
         route = trpcRoute(pathname.slice("/trpc/".length));
         setHeaders(res, common);
         trpc(req, res);
+        return;
+      }
+      if (cookieSession && pathname.startsWith(`${cookieMode.path}/`)) {
+        route = cookieSessionRoute(pathname);
+        setHeaders(res, common);
+        cookieSession(req, res);
         return;
       }
       if (req.method === "GET" || headOnly) {

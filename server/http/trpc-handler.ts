@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener } from "node:http";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { RequestInfo } from "../context.js";
 import { createContext } from "../context.js";
@@ -23,19 +24,29 @@ export function createTrpcHandler(
     maxBodySize: deps.config.http.maxBodyBytes,
     maxBatchSize: TRPC_MAX_BATCH,
     createContext: ({ req }) => createContext(deps, readRequest(req)),
-    onError: ({ error, req }) => {
-      const app = normalise(error);
-      if (app.code === "internal_error") logInternal(app.cause ?? error, req);
-      if (AUTH_FAILURES.has(app.code)) deps.metrics.authFailure(app.code);
-    },
-    responseMeta: ({ ctx, errors }) => {
-      const headers: Record<string, string> = { ...(ctx && deviceTokenHeaders(ctx.reply, secureCookie)) };
-      const failures = errors.map((error) => normalise(error));
-      if (failures.some((app) => app.status === 401)) headers["WWW-Authenticate"] = 'Bearer realm="api"';
-      const waits = failures.map((app) => app.retryAfter ?? 0);
-      const wait = Math.max(0, ...waits);
-      if (wait > 0) headers["Retry-After"] = String(wait);
-      return { headers };
-    },
+    onError: reportTrpcError(deps, logInternal),
+    responseMeta: ({ ctx, errors }) => ({
+      headers: { ...(ctx && deviceTokenHeaders(ctx.reply, secureCookie)), ...errorHeaders(errors) },
+    }),
   });
+}
+
+/** What a tRPC handler does with a failure: logs ours, counts authentication's. */
+export function reportTrpcError(deps: Deps, logInternal: (error: unknown, req: IncomingMessage) => void) {
+  return ({ error, req }: { error: TRPCError; req: IncomingMessage }) => {
+    const app = normalise(error);
+    if (app.code === "internal_error") logInternal(app.cause ?? error, req);
+    if (AUTH_FAILURES.has(app.code)) deps.metrics.authFailure(app.code);
+  };
+}
+
+/** The headers a tRPC answer's errors call for: `WWW-Authenticate` on a 401, `Retry-After` when throttled. */
+export function errorHeaders(errors: readonly TRPCError[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const failures = errors.map((error) => normalise(error));
+  if (failures.some((app) => app.status === 401)) headers["WWW-Authenticate"] = 'Bearer realm="api"';
+  const waits = failures.map((app) => app.retryAfter ?? 0);
+  const wait = Math.max(0, ...waits);
+  if (wait > 0) headers["Retry-After"] = String(wait);
+  return headers;
 }

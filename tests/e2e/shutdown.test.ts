@@ -50,10 +50,13 @@ describe("SIGTERM", () => {
   it("lets in-flight requests finish, then exits with 0", async () => {
     // The production hasher: each login takes real time, so requests are still running at the signal.
     const server = await startServer(baseEnv({ ...databaseEnv(), WEB_CONCURRENCY: "1", LOG_LEVEL: "info" }));
-    const account = newAccount();
-    expect((await http(server.url, "POST", "/api/users/register/", { body: account })).status).toBe(201);
+    // One account each: an account takes at most 10 password checks in flight at once.
+    const accounts = Array.from({ length: 12 }, () => newAccount());
+    for (const account of accounts) {
+      expect((await http(server.url, "POST", "/api/users/register/", { body: account })).status).toBe(201);
+    }
 
-    const logins = Array.from({ length: 12 }, () =>
+    const logins = accounts.map((account) =>
       inFlight(server.url, "/api/token/", { username: account.username, password: STRONG_PASSWORD }),
     );
     await Promise.all(logins.map((login) => login.sent));

@@ -4,6 +4,7 @@ import {
   type AuthEvent,
   createClient,
   isApiError,
+  isSessionEnded,
   NetworkError,
   type TokenStorage,
 } from "../../client-sdk/src/index.js";
@@ -93,6 +94,7 @@ describe("the typed client SDK against a running server", () => {
 
   it("refreshes and retries once when the server calls the access token not valid", async () => {
     const { client, net } = await signedIn({ refreshMarginMs: 0 });
+    const before = net.count("user.me");
     const current = await client.session.current();
     // An access token the client believes in (far expiry) but the server refuses (wrong key).
     const forged = await mint(accessClaims(decodePayload(current?.access ?? "").user_id, { exp: 4102444800 }), {
@@ -102,19 +104,23 @@ describe("the typed client SDK against a running server", () => {
     const me = await client.user.me();
     expect(me.id).toBe(decodePayload(current?.access ?? "").user_id);
     expect(net.count("auth.refresh")).toBe(1);
-    expect(net.count("user.me")).toBe(2);
+    expect(net.count("user.me") - before).toBe(2);
   });
 
-  it("ends the session with SESSION_EXPIRED when the refresh token was revoked", async () => {
+  it("ends the session with SESSION_EXPIRED and a SessionEndedError when the refresh token was revoked", async () => {
     const { client } = await signedIn();
     await expireSoon(client);
     const events: AuthEvent[] = [];
     client.session.onChange((event) => events.push(event));
     const current = await client.session.current();
-    await createClient({ url: app().url }).auth.blacklist({ refresh: current?.refresh ?? "" });
+    await app()
+      .caller()
+      .auth.blacklist({ refresh: current?.refresh ?? "" });
     const error = await client.user.me().catch((e: unknown) => e);
-    expect(isApiError(error, "token_not_valid")).toBe(true);
-    expect(events).toEqual(["SESSION_EXPIRED"]);
+    if (!isSessionEnded(error)) throw error;
+    expect(error.reason).toBe("refused");
+    expect(isApiError(error.cause, "token_not_valid")).toBe(true);
+    expect(events).toEqual(["INITIAL_SESSION", "SESSION_EXPIRED"]);
     expect(await client.session.current()).toBeNull();
     // Without a session, protected calls say so.
     const anonymous = await client.user.me().catch((e: unknown) => e);
@@ -128,11 +134,12 @@ describe("the typed client SDK against a running server", () => {
     const refresh = (await client.session.current())?.refresh ?? "";
     await client.session.logout();
     expect(await client.session.current()).toBeNull();
-    expect(events).toEqual(["SIGNED_OUT"]);
-    const reuse = await createClient({ url: app().url })
+    expect(events).toEqual(["INITIAL_SESSION", "SIGNED_OUT"]);
+    const reuse = await app()
+      .caller()
       .auth.refresh({ refresh })
       .catch((e: unknown) => e);
-    expect(isApiError(reuse, "token_not_valid")).toBe(true);
+    expect((reuse as { cause?: { code?: string } }).cause?.code).toBe("token_not_valid");
   });
 
   it("gives typed errors with machine codes and field names", async () => {
@@ -152,10 +159,11 @@ describe("the typed client SDK against a running server", () => {
 
   it("retries queries (never mutations) on network and 502–504 failures, with backoff", async () => {
     const { client, net } = await signedIn();
+    const before = net.count("user.me");
     let failures = 2;
     net.failWith((path) => (path === "user.me" && failures-- > 0 ? new TypeError("fetch failed") : undefined));
     expect((await client.user.me()).id).toBeGreaterThan(0);
-    expect(net.count("user.me")).toBe(3);
+    expect(net.count("user.me") - before).toBe(3);
 
     net.heal();
     net.failWith((path) =>
@@ -169,7 +177,7 @@ describe("the typed client SDK against a running server", () => {
     net.heal();
     net.failWith((path) => (path === "user.me" ? new Response("unavailable", { status: 503 }) : undefined));
     await expect(client.user.me()).rejects.toBeInstanceOf(NetworkError);
-    expect(net.count("user.me")).toBe(3 + 4);
+    expect(net.count("user.me") - before).toBe(3 + 4);
   });
 
   it("keeps the session when the refresh cannot reach the server (using the token while it lasts), and refreshes once it can", async () => {
@@ -180,11 +188,11 @@ describe("the typed client SDK against a running server", () => {
     net.failWith((path) => (path === "auth.refresh" ? new Response("gateway timeout", { status: 504 }) : undefined));
     expect((await client.user.me()).id).toBeGreaterThan(0);
     expect(net.count("auth.refresh")).toBe(4);
-    expect(events).toEqual([]);
+    expect(events).toEqual(["INITIAL_SESSION"]);
     expect(await client.session.current()).not.toBeNull();
     net.heal();
     expect((await client.user.me()).id).toBeGreaterThan(0);
-    expect(events).toEqual(["TOKEN_REFRESHED"]);
+    expect(events).toEqual(["INITIAL_SESSION", "TOKEN_REFRESHED"]);
   });
 
   it("keeps the pair in pluggable storage, shared by clients on it", async () => {
@@ -215,6 +223,6 @@ describe("the typed client SDK against a running server", () => {
     const session = await client.session.verifyOtp({ username: account.username, otp: otpCode(mail) });
     expect(session.accessExpiresAt).toBeGreaterThan(Date.now());
     expect((await client.user.me()).username).toBe(account.username);
-    expect(events).toEqual(["SIGNED_IN"]);
+    expect(events).toEqual(["INITIAL_SESSION", "SIGNED_IN"]);
   });
 });

@@ -38,10 +38,9 @@ describe("strong authentication through the SDK (tRPC over HTTP)", () => {
     expect((await client.passkey.list()).map((passkey) => passkey.name)).toEqual(["SDK"]);
 
     const anonymous = createClient({ url: app().url });
-    const pair = await anonymous.passkey.login({
+    await anonymous.session.loginWithPasskey({
       credential: authenticator.get(await anonymous.passkey.loginOptions()),
     });
-    await anonymous.session.set(pair);
     expect((await anonymous.user.me()).id).toBe(me.id);
     const status = await anonymous.email.status();
     expect(status.verified).toBe(false);
