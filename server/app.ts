@@ -40,8 +40,7 @@ export interface App {
 /** The composition root: every long-lived part is built here and nowhere else. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.log.level);
-  const database =
-    overrides.database ?? (await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir }));
+  const database = overrides.database ?? (await connectDatabase(config.database));
   loadCommonPasswords();
   const secrets = createSecrets(config.secretKey);
   const mailer =

@@ -55,7 +55,7 @@ async function serve(config: Config, log: Logger): Promise<void> {
 }
 
 async function migrate(config: Config, log: Logger): Promise<void> {
-  const handle = await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+  const handle = await connectDatabase(config.database);
   try {
     const { applied } = await migrateToLatest(handle.db, migrationsDir);
     if (applied.length > 0) log.info({ applied }, "migrations applied");

@@ -81,7 +81,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let database = deps.database;
   try {
     const config = deps.loadConfig();
-    database ??= await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+    database ??= await connectDatabase(config.database);
     if (name !== "migrate") await migrateToLatest(database.db, migrationsDir);
     const mail = createMailQueue(createSecrets(config.secretKey));
     await command.run(

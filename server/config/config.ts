@@ -24,7 +24,12 @@ export interface Config {
     /** When set, /metrics asks for `Authorization: Bearer <token>`. */
     readonly metricsToken: string | undefined;
   };
-  readonly database: { readonly url: string | undefined; readonly pgliteDir: string };
+  readonly database: {
+    readonly url: string | undefined;
+    readonly pgliteDir: string;
+    /** Named statements, prepared once per connection; off behind a transaction-pooling PgBouncer. */
+    readonly preparedStatements: boolean;
+  };
   readonly jwt: {
     readonly algorithm: JwtAlgorithm;
     /**
@@ -94,7 +99,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       trustedProxies: env.TRUSTED_PROXIES,
       metricsToken: env.METRICS_TOKEN,
     },
-    database: { url: env.DATABASE_URL, pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite") },
+    database: {
+      url: env.DATABASE_URL,
+      pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite"),
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    },
     jwt: {
       algorithm: env.JWT_ALGORITHM,
       signingKey: keys.signingKey,

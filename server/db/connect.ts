@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import { Kysely, type Transaction } from "kysely";
 import pg from "pg";
+import { PgDialect } from "./pg-dialect.js";
 import { PGliteDialect } from "./pglite-dialect.js";
 import type { Database } from "./schema.js";
 
@@ -21,40 +21,13 @@ export interface ConnectOptions {
   /** PGlite's data folder; `memory://` keeps it in memory (tests). */
   pgliteDir: string;
   poolSize?: number;
+  /** Named statements, prepared once per connection (DATABASE_PREPARED_STATEMENTS); true by default. */
+  preparedStatements?: boolean;
 }
 
 const INT8_OID = 20;
 // Ids and counts are int8; every value we store fits a double exactly.
 const parseInt8 = (value: string) => Number(value);
-
-// Enough for every statement the server makes; past it (say, an import's
-// one-off statements) queries simply run unprepared.
-const MAX_PREPARED = 500;
-const statementNames = new Map<string, string>();
-
-function statementName(text: string): string | undefined {
-  let name = statementNames.get(text);
-  if (name === undefined && statementNames.size < MAX_PREPARED) {
-    name = `s${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
-
-/**
- * Kysely sends SQL text; PostgreSQL would parse and plan it again on every
- * call. Naming each parameterized statement makes pg prepare it once per
- * connection and then only bind and execute it, which on a busy database
- * saves most of the server's work for short queries. Statements without
- * parameters (BEGIN, COMMIT) are left alone.
- */
-function prepareParameterizedQueries(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown;
-  (client as { query: unknown }).query = (config: unknown, values?: unknown) => {
-    const name = typeof config === "string" && Array.isArray(values) && values.length > 0 && statementName(config);
-    return name ? query({ name, text: config, values }) : query(config, values);
-  };
-}
 
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
   if (options.url) {
@@ -74,11 +47,10 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     // server goes away. Its next query fails instead, and the pool drops it on
     // release because it is no longer queryable.
     pool.on("error", () => {});
-    pool.on("connect", (client) => {
-      client.on("error", () => {});
-      prepareParameterizedQueries(client);
+    pool.on("connect", (client) => client.on("error", () => {}));
+    const db = new Kysely<Database>({
+      dialect: new PgDialect({ pool, preparedStatements: options.preparedStatements ?? true }),
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: "postgres", close: () => db.destroy() };
   }
   if (!options.pgliteDir.startsWith("memory://")) mkdirSync(options.pgliteDir, { recursive: true });
