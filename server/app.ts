@@ -40,7 +40,9 @@ export interface App {
 /** The composition root: every long-lived part is built here and nowhere else. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.log.level);
-  const database = overrides.database ?? (await connectDatabase(config.database));
+  const database =
+    overrides.database ??
+    (await connectDatabase({ ...config.database, opener: { role: "server", title: "npm start" } }));
   loadCommonPasswords();
   const secrets = createSecrets(config.secretKey);
   const mailer =

@@ -2,6 +2,7 @@ import { type Config, ConfigError } from "../config/config.js";
 import { createSecrets } from "../crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "../db/connect.js";
 import { migrateToLatest } from "../db/migrate.js";
+import { DirectoryBusyError } from "../db/pglite/directory.js";
 import { createMailQueue } from "../mail/queue.js";
 import { migrationsDir } from "../paths.js";
 import { createArgon2Hasher, type PasswordHasher } from "../services/passwords.js";
@@ -81,7 +82,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let database = deps.database;
   try {
     const config = deps.loadConfig();
-    database ??= await connectDatabase(config.database);
+    database ??= await connectDatabase({ ...config.database, opener: { role: "client", title: `manage ${name}` } });
     if (name !== "migrate") await migrateToLatest(database.db, migrationsDir);
     const mail = createMailQueue(createSecrets(config.secretKey));
     await command.run(
@@ -95,7 +96,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       deps.io.err(error.message);
       return error.exitCode;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DirectoryBusyError) {
       deps.io.err(error.message);
       return 1;
     }

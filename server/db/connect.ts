@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
 import { Kysely, type Transaction } from "kysely";
 import pg from "pg";
 import { PgDialect } from "./pg-dialect.js";
+import { type Opener, openDirectory, socketAddress } from "./pglite/directory.js";
 import { PGliteDialect } from "./pglite-dialect.js";
 import type { Database } from "./schema.js";
 
@@ -12,6 +12,8 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 export interface DatabaseHandle {
   db: Db;
   kind: "postgres" | "pglite";
+  /** For PGlite: this process opened the directory, or it goes through the server that did. */
+  via?: "directory" | "owner";
   close(): Promise<void>;
 }
 
@@ -23,40 +25,76 @@ export interface ConnectOptions {
   poolSize?: number;
   /** Named statements, prepared once per connection (DATABASE_PREPARED_STATEMENTS); true by default. */
   preparedStatements?: boolean;
+  /** Who opens a PGlite folder, and whether it serves it to others; by default it only owns it, as "another process". */
+  opener?: Opener;
 }
 
 const INT8_OID = 20;
 // Ids and counts are int8; every value we store fits a double exactly.
 const parseInt8 = (value: string) => Number(value);
 
+function createPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    ...config,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // A dropped connection must not crash the process. The pool listens only
+  // while a client is idle; one checked out (e.g. inside a transaction,
+  // between statements) would otherwise emit an unhandled "error" when the
+  // server goes away. Its next query fails instead, and the pool drops it on
+  // release because it is no longer queryable.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
+}
+
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
-      idleTimeoutMillis: 30_000,
-      types: {
-        getTypeParser: ((oid: number, format?: "text" | "binary") =>
-          oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-      },
-    });
-    // A dropped connection must not crash the process. The pool listens only
-    // while a client is idle; one checked out (e.g. inside a transaction,
-    // between statements) would otherwise emit an unhandled "error" when the
-    // server goes away. Its next query fails instead, and the pool drops it on
-    // release because it is no longer queryable.
-    pool.on("error", () => {});
-    pool.on("connect", (client) => client.on("error", () => {}));
-    const db = new Kysely<Database>({
-      dialect: new PgDialect({ pool, preparedStatements: options.preparedStatements ?? true }),
-    });
-    return { db, kind: "postgres", close: () => db.destroy() };
+    const pool = createPool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    return poolHandle(pool, options.preparedStatements ?? true, "postgres");
   }
-  if (!options.pgliteDir.startsWith("memory://")) mkdirSync(options.pgliteDir, { recursive: true });
-  // Loaded only here: its WebAssembly build would sit unused in every PostgreSQL worker's heap.
-  const { PGlite } = await import("@electric-sql/pglite");
-  const pglite = await PGlite.create(options.pgliteDir, { relaxedDurability: false });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: "pglite", close: () => db.destroy() };
+  if (options.pgliteDir.startsWith("memory://")) {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.pgliteDir)) });
+    return { db, kind: "pglite", close: () => db.destroy() };
+  }
+  const opener = options.opener ?? { role: "client", title: "another process" };
+  const access = await openDirectory(options.pgliteDir, opener, throughOwner);
+  if ("client" in access) return access.client;
+  const { owned } = access;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(owned.pglite, owned.session) });
+  return {
+    db,
+    kind: "pglite",
+    via: "directory",
+    async close() {
+      await owned.close();
+      await db.destroy();
+    },
+  };
+}
+
+function poolHandle(pool: pg.Pool, preparedStatements: boolean, kind: DatabaseHandle["kind"]): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PgDialect({ pool, preparedStatements }) });
+  return { db, kind, close: () => db.destroy() };
+}
+
+/**
+ * The owner's socket shares its one PGlite session between transactions, as
+ * PgBouncer's transaction pooling does: statements go unnamed.
+ */
+async function throughOwner(socket: string): Promise<DatabaseHandle> {
+  const pool = createPool({ ...socketAddress(socket), user: "postgres", database: "postgres", max: 1 });
+  try {
+    await pool.query("select 1");
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return { ...poolHandle(pool, false, "pglite"), via: "owner" };
 }
