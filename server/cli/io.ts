@@ -27,7 +27,10 @@ export function terminalIO(stdin: Readable & { isTTY?: boolean }, stdout: Writab
         };
       }
       try {
-        return await new Promise<string>((resolve) => rl.question(question, resolve));
+        return await new Promise<string | undefined>((resolve) => {
+          rl.once("close", () => resolve(undefined));
+          rl.question(question, resolve);
+        });
       } finally {
         if (options.hidden) stdout.write("\n");
         rl.close();

@@ -9,7 +9,7 @@ import { createArgon2Hasher, type PasswordHasher } from "../services/passwords.j
 import * as audit from "./commands/audit.js";
 import * as changepassword from "./commands/changepassword.js";
 import { type CommandContext, CommandError } from "./commands/context.js";
-import * as createsuperuser from "./commands/createsuperuser.js";
+import { createsuperuser, createsuperuserUsage, createuser, createuserUsage } from "./commands/createuser.js";
 import * as flushexpiredtokens from "./commands/flushexpiredtokens.js";
 import type { ImportDjangoDeps } from "./commands/import-django.js";
 import * as importDjango from "./commands/import-django.js";
@@ -34,14 +34,19 @@ const commands: Record<string, Command> = {
       );
     },
   },
-  createsuperuser: { ...createsuperuser, summary: "create a staff superuser", run: createsuperuser.createsuperuser },
+  createsuperuser: { usage: createsuperuserUsage, summary: "create a staff superuser", run: createsuperuser },
+  createuser: { usage: createuserUsage, summary: "create an account (--staff, --superuser)", run: createuser },
   changepassword: { ...changepassword, summary: "set a user's password", run: changepassword.changepassword },
   flushexpiredtokens: {
     ...flushexpiredtokens,
     summary: "delete expired refresh-token records",
     run: flushexpiredtokens.flushexpiredtokens,
   },
-  user: { ...user, summary: "deactivate, activate or delete an account", run: user.user },
+  user: {
+    ...user,
+    summary: "list accounts; activate, deactivate, grant or revoke staff and superuser, delete",
+    run: user.user,
+  },
   mail: { ...mail, summary: "list pending and dead mail in the outbox; retry dead mail", run: mail.mail },
   audit: { ...audit, summary: "read the audit trail of authentication events", run: audit.audit },
   "import-django": {

@@ -37,7 +37,7 @@ export const authRouter = router({
   register: withRegistrationErrors
     .input(registerWithPasswordRules)
     .output(registerOutput)
-    .mutation(({ ctx, input }) => registerUser(ctx.deps, input)),
+    .mutation(({ ctx, input }) => registerUser(ctx.deps, input, ctx.client)),
 
   obtainToken: publicProcedure
     .input(obtainTokenInput)

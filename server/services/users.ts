@@ -2,10 +2,21 @@ import { type RegisterInput, registerInput } from "../contracts/auth.js";
 import type { FieldErrors } from "../contracts/errors.js";
 import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
-import { recordEvent } from "../db/repositories/auth-events.js";
+import { type AuthEventName, keepUsernameOnEvents, recordEvent } from "../db/repositories/auth-events.js";
 import { revokeAllFamilies } from "../db/repositories/refresh-tokens.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
-import { findTaken, insertUser, invalidateAccessTokens, setPasswordHash, type User } from "../db/repositories/users.js";
+import {
+  deleteUser,
+  findTaken,
+  insertUser,
+  invalidateAccessTokens,
+  lockUser,
+  setPasswordHash,
+  setUserFlags,
+  type User,
+  type UserFlags,
+  type UserRef,
+} from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
@@ -39,8 +50,8 @@ export interface NewAccount {
 }
 
 /** Input has passed the contract and the password rules; what is left needs the database. */
-export const registerUser = (deps: UserDeps, input: RegisterInput): Promise<PublicUser> =>
-  createAccount(deps, input).then(toPublicUser);
+export const registerUser = (deps: UserDeps, input: RegisterInput, client: Client): Promise<PublicUser> =>
+  createAccount(deps, input, { event: "user_registered", client }).then(toPublicUser);
 
 /**
  * When registration input fails validation, DRF still reports the username and
@@ -70,8 +81,22 @@ export async function registrationErrors(deps: UserDeps, raw: unknown, fields: F
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)));
 }
 
-/** A new account, or field errors for a username or email (ignoring case) already taken. */
-export async function createAccount(deps: UserDeps, input: NewAccount): Promise<User> {
+/** Who changes an account, for the audit trail: `cli`, or the admin console's user. */
+export interface Actor {
+  by: string;
+  client?: Client;
+}
+
+/**
+ * A new account, or field errors for a username or email (ignoring case)
+ * already taken. The audit trail gets `user_registered` (the API) or
+ * `user_created` (an operator) in the same transaction.
+ */
+export async function createAccount(
+  deps: UserDeps,
+  input: NewAccount,
+  audit: { event: "user_registered"; client: Client } | ({ event: "user_created" } & Actor),
+): Promise<User> {
   // Checked first so that both fields are reported at once; the unique indexes still close the race.
   const taken = await findTaken(deps.db, input.username, input.email);
   if (taken.username || taken.email) {
@@ -82,14 +107,25 @@ export async function createAccount(deps: UserDeps, input: NewAccount): Promise<
   }
   const passwordHash = await deps.hasher.hash(input.password);
   try {
-    return await insertUser(deps.db, {
-      username: input.username,
-      email: input.email,
-      first_name: input.first_name ?? "",
-      last_name: input.last_name ?? "",
-      password_hash: passwordHash,
-      is_staff: input.is_staff ?? false,
-      is_superuser: input.is_superuser ?? false,
+    return await deps.db.transaction().execute(async (trx) => {
+      const user = await insertUser(trx, {
+        username: input.username,
+        email: input.email,
+        first_name: input.first_name ?? "",
+        last_name: input.last_name ?? "",
+        password_hash: passwordHash,
+        is_staff: input.is_staff ?? false,
+        is_superuser: input.is_superuser ?? false,
+      });
+      await recordEvent(trx, {
+        event: audit.event,
+        userId: user.id,
+        ...audit.client,
+        ...(audit.event === "user_created"
+          ? { detail: { by: audit.by, is_staff: user.isStaff, is_superuser: user.isSuperuser } }
+          : {}),
+      });
+      return user;
     });
   } catch (error) {
     if (isUniqueViolation(error, "users_username_key")) throw validationError({ username: [usernameTaken] });
@@ -153,4 +189,78 @@ export async function setPassword(
   });
   if (changed) deps.mail.wake();
   return changed;
+}
+
+/**
+ * What an operator may change about an account. A superuser is always staff:
+ * granting superuser grants staff, and revoking staff revokes superuser.
+ */
+const ACCOUNT_CHANGES = {
+  activate: { flags: { is_active: true }, event: "user_activated" },
+  deactivate: { flags: { is_active: false }, event: "user_deactivated" },
+  staff: { flags: { is_staff: true }, event: "user_staff_granted" },
+  unstaff: { flags: { is_staff: false, is_superuser: false }, event: "user_staff_revoked" },
+  superuser: { flags: { is_staff: true, is_superuser: true }, event: "user_superuser_granted" },
+  unsuperuser: { flags: { is_superuser: false }, event: "user_superuser_revoked" },
+} satisfies Record<string, { flags: UserFlags; event: AuthEventName }>;
+
+export type AccountChange = keyof typeof ACCOUNT_CHANGES;
+export const ACCOUNT_CHANGE_NAMES = Object.keys(ACCOUNT_CHANGES) as AccountChange[];
+
+const hasFlags = (user: User, flags: UserFlags) =>
+  (flags.is_active === undefined || flags.is_active === user.isActive) &&
+  (flags.is_staff === undefined || flags.is_staff === user.isStaff) &&
+  (flags.is_superuser === undefined || flags.is_superuser === user.isSuperuser);
+
+/**
+ * Changes an account for the CLI, the API and the admin console alike, and
+ * audits it, in one transaction. It takes effect at the next request: a
+ * deactivation refuses the access tokens issued so far and ends every
+ * session; the staff and superuser flags are read from the user's row.
+ * Undefined when there is no such user; `changed` is false when it already
+ * was so (nothing is written then).
+ */
+export async function changeAccount(
+  deps: Pick<Deps, "db">,
+  ref: UserRef,
+  change: AccountChange,
+  actor: Actor,
+): Promise<{ user: User; changed: boolean } | undefined> {
+  const { flags, event } = ACCOUNT_CHANGES[change];
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await lockUser(trx, ref);
+    if (!user) return undefined;
+    if (hasFlags(user, flags)) return { user, changed: false };
+    const changed = await setUserFlags(trx, user.id, flags);
+    if (change === "deactivate") await revokeAllFamilies(trx, user.id, "deactivated");
+    await recordEvent(trx, {
+      event,
+      userId: user.id,
+      ...actor.client,
+      detail: {
+        by: actor.by,
+        is_active: changed.isActive,
+        is_staff: changed.isStaff,
+        is_superuser: changed.isSuperuser,
+      },
+    });
+    return { user: changed, changed: true };
+  });
+}
+
+/** Deletes an account with its tasks and sessions; its audit trail stays, under its name. */
+export async function deleteAccount(deps: Pick<Deps, "db">, ref: UserRef, actor: Actor): Promise<User | undefined> {
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await lockUser(trx, ref);
+    if (!user) return undefined;
+    await keepUsernameOnEvents(trx, user.id, user.username);
+    await deleteUser(trx, user.id);
+    await recordEvent(trx, {
+      event: "user_deleted",
+      username: user.username,
+      ...actor.client,
+      detail: { by: actor.by },
+    });
+    return user;
+  });
 }

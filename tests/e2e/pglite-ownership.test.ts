@@ -56,7 +56,7 @@ describe("a PGlite folder has one owner", () => {
 
       const trail = await manage(env, ["audit", "--event", "user_deactivated"]);
       expect(trail.code).toBe(0);
-      expect(trail.stdout).toMatch(/ user_deactivated user=\S+ .*"by":"cli"/);
+      expect(trail.stdout).toMatch(new RegExp(` user_deactivated user=${bob.username} .*"by":"cli"`));
 
       expect(await server.stop()).toBe(0);
       server = await startServer(env);
