@@ -1,7 +1,7 @@
 import { type Config, ConfigError } from "../config/config.js";
 import { createSecrets } from "../crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "../db/connect.js";
-import { migrateToLatest } from "../db/migrate.js";
+import { migrateToLatest, migrationStates } from "../db/migrate.js";
 import { DirectoryBusyError } from "../db/pglite/directory.js";
 import { createMailQueue } from "../mail/queue.js";
 import { migrationsDir } from "../paths.js";
@@ -10,6 +10,7 @@ import * as audit from "./commands/audit.js";
 import * as changepassword from "./commands/changepassword.js";
 import { type CommandContext, CommandError } from "./commands/context.js";
 import { createsuperuser, createsuperuserUsage, createuser, createuserUsage } from "./commands/createuser.js";
+import * as dbshell from "./commands/dbshell.js";
 import * as flushexpiredtokens from "./commands/flushexpiredtokens.js";
 import type { ImportDjangoDeps } from "./commands/import-django.js";
 import * as importDjango from "./commands/import-django.js";
@@ -21,17 +22,30 @@ interface Command {
   usage: string;
   summary: string;
   run(ctx: CommandContext, args: string[], deps: CliDeps): Promise<void>;
+  /** Commands that look at the schema as it is; the others migrate it first. */
+  asIs?: boolean;
 }
 
 const commands: Record<string, Command> = {
   migrate: {
     usage: "migrate",
     summary: "apply pending database migrations",
+    asIs: true,
     async run(ctx) {
       const { applied } = await migrateToLatest(ctx.db, migrationsDir);
       ctx.io.out(
         applied.length === 0 ? "No migrations to apply." : applied.map((name) => `Applied ${name}`).join("\n"),
       );
+    },
+  },
+  showmigrations: {
+    usage: "showmigrations",
+    summary: "list the migrations, [X] where applied",
+    asIs: true,
+    async run(ctx) {
+      for (const { name, appliedAt } of await migrationStates(ctx.db, migrationsDir)) {
+        ctx.io.out(appliedAt ? ` [X] ${name}  (${appliedAt.toISOString()})` : ` [ ] ${name}`);
+      }
     },
   },
   createsuperuser: { usage: createsuperuserUsage, summary: "create a staff superuser", run: createsuperuser },
@@ -46,6 +60,12 @@ const commands: Record<string, Command> = {
     ...user,
     summary: "list accounts; activate, deactivate, grant or revoke staff and superuser, delete",
     run: user.user,
+  },
+  dbshell: {
+    ...dbshell,
+    summary: "a SQL prompt on the database (psql, or PGlite's own)",
+    asIs: true,
+    run: dbshell.dbshell,
   },
   mail: { ...mail, summary: "list pending and dead mail in the outbox; retry dead mail", run: mail.mail },
   audit: { ...audit, summary: "read the audit trail of authentication events", run: audit.audit },
@@ -88,10 +108,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   try {
     const config = deps.loadConfig();
     database ??= await connectDatabase({ ...config.database, opener: { role: "client", title: `manage ${name}` } });
-    if (name !== "migrate") await migrateToLatest(database.db, migrationsDir);
+    if (!command.asIs) await migrateToLatest(database.db, migrationsDir);
     const mail = createMailQueue(createSecrets(config.secretKey));
     await command.run(
-      { config, db: database.db, hasher: deps.hasher ?? createArgon2Hasher(), mail, io: deps.io },
+      { config, database, db: database.db, hasher: deps.hasher ?? createArgon2Hasher(), mail, io: deps.io },
       args,
       deps,
     );

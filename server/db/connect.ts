@@ -1,9 +1,12 @@
+import type { PGlite } from "@electric-sql/pglite";
 import { Kysely, type Transaction } from "kysely";
 import pg from "pg";
 import { PgDialect } from "./pg-dialect.js";
 import { type Opener, openDirectory, socketAddress } from "./pglite/directory.js";
+import { PgliteSession } from "./pglite/session.js";
 import { PGliteDialect } from "./pglite-dialect.js";
 import type { Database } from "./schema.js";
+import { runScriptOnPglite, runScriptOnPool, type ScriptResult } from "./scripts.js";
 
 export type Db = Kysely<Database>;
 /** What repositories take first: the database or a transaction on it. */
@@ -14,6 +17,8 @@ export interface DatabaseHandle {
   kind: "postgres" | "pglite";
   /** For PGlite: this process opened the directory, or it goes through the server that did. */
   via?: "directory" | "owner";
+  /** SQL as a person types it (dbshell): statements in one simple query, a result each. */
+  runScript(text: string): Promise<ScriptResult[]>;
   close(): Promise<void>;
 }
 
@@ -60,28 +65,37 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   }
   if (options.pgliteDir.startsWith("memory://")) {
     const { PGlite } = await import("@electric-sql/pglite");
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create(options.pgliteDir)) });
-    return { db, kind: "pglite", close: () => db.destroy() };
+    return pgliteHandle(await PGlite.create(options.pgliteDir));
   }
   const opener = options.opener ?? { role: "client", title: "another process" };
   const access = await openDirectory(options.pgliteDir, opener, throughOwner);
   if ("client" in access) return access.client;
   const { owned } = access;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(owned.pglite, owned.session) });
+  const handle = pgliteHandle(owned.pglite, owned.session);
   return {
-    db,
-    kind: "pglite",
+    ...handle,
     via: "directory",
     async close() {
       await owned.close();
-      await db.destroy();
+      await handle.close();
     },
+  };
+}
+
+/** Kysely on an open PGlite; the session lock is the one its socket (if any) shares. */
+export function pgliteHandle(pglite: PGlite, session = new PgliteSession()): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite, session) });
+  return {
+    db,
+    kind: "pglite",
+    runScript: (text) => runScriptOnPglite(pglite, session, text),
+    close: () => db.destroy(),
   };
 }
 
 function poolHandle(pool: pg.Pool, preparedStatements: boolean, kind: DatabaseHandle["kind"]): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new PgDialect({ pool, preparedStatements }) });
-  return { db, kind, close: () => db.destroy() };
+  return { db, kind, runScript: (text) => runScriptOnPool(pool, text), close: () => db.destroy() };
 }
 
 /**

@@ -1,7 +1,9 @@
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../server/cli/run.js";
 import { ConfigError } from "../../server/config/config.js";
-import type { DatabaseHandle } from "../../server/db/connect.js";
+import { connectDatabase, type DatabaseHandle } from "../../server/db/connect.js";
+import { migrationsDir } from "../../server/paths.js";
 import { fastHasher, testConfig } from "../helpers/app.js";
 import { scriptedIO } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
@@ -41,6 +43,25 @@ const user = (username: string) =>
 describe("the manage command line", () => {
   it("migrate: applies nothing twice", async () => {
     expect(await run(["migrate"])).toEqual({ code: 0, out: "No migrations to apply.", err: "" });
+  });
+
+  it("showmigrations: every migration, [X] once applied", async () => {
+    const names = readdirSync(migrationsDir)
+      .filter((file) => file.endsWith(".sql"))
+      .map((file) => file.replace(/\.sql$/, ""))
+      .sort();
+    const applied = await run(["showmigrations"]);
+    expect(applied.code).toBe(0);
+    expect(applied.out.split("\n").map((line) => line.replace(/ {2}\(\d{4}-[\d-]+T[\d:.]+Z\)$/, ""))).toEqual(
+      names.map((name) => ` [X] ${name}`),
+    );
+    const empty = await connectDatabase({ url: undefined, pgliteDir: "memory://" });
+    try {
+      const none = await run(["showmigrations"], [], undefined, empty);
+      expect(none).toEqual({ code: 0, out: names.map((name) => ` [ ] ${name}`).join("\n"), err: "" });
+    } finally {
+      await empty.close();
+    }
   });
 
   it("createsuperuser --noinput --password-stdin creates a staff superuser who can log in", async () => {

@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely } from "kysely";
 import pg from "pg";
 import { inject } from "vitest";
-import { connectDatabase, type DatabaseHandle } from "../../server/db/connect.js";
-import { PGliteDialect } from "../../server/db/pglite-dialect.js";
-import type { Database } from "../../server/db/schema.js";
+import { connectDatabase, type DatabaseHandle, pgliteHandle } from "../../server/db/connect.js";
 
 export const databaseUrl = (adminUrl: string, name: string) => {
   const url = new URL(adminUrl);
@@ -51,6 +48,5 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     };
   }
   const pglite = await PGlite.create("memory://", { loadDataDir: new Blob([await readFile(template)]) });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: "pglite", url: undefined, close: () => db.destroy() };
+  return { ...pgliteHandle(pglite), url: undefined };
 }
