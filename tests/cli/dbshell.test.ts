@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { runCli } from "../../server/cli/run.js";
 import { fastHasher, testConfig } from "../helpers/app.js";
 import { scriptedIO } from "../helpers/cli.js";
@@ -109,10 +109,9 @@ if (process.env.DATABASE_URL) {
 
 describe("dbshell on a PGlite folder", () => {
   it("goes through the running server, and opens the folder itself when none runs", async () => {
-    const env = baseEnv({
-      PGLITE_DIR: mkdtempSync(join(tmpdir(), "dbshell-pglite-")),
-      MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), "dbshell-outbox-")),
-    });
+    const scratch = mkdtempSync(join(tmpdir(), "dbshell-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const env = baseEnv({ PGLITE_DIR: join(scratch, "pglite"), MAIL_OUTBOX_DIR: join(scratch, "outbox") });
     const server = await startServer(env);
     const account = newAccount();
     try {

@@ -1,10 +1,10 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { connectDatabase, type DatabaseHandle } from "../../server/db/connect.js";
 import { PgliteSession } from "../../server/db/pglite/session.js";
 import { serveOverSocket } from "../../server/db/pglite/wire-server.js";
@@ -30,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await owner?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const notes = async () =>
@@ -129,7 +130,6 @@ describe("the owner's socket", () => {
   });
 
   it("is for this user only", async () => {
-    const { statSync } = await import("node:fs");
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
   });
 });
@@ -139,7 +139,9 @@ describe("a client idle in a transaction", () => {
     const pglite = await PGlite.create("memory://");
     await pglite.exec("create table t (v text)");
     const session = new PgliteSession();
-    const path = join(mkdtempSync(join(tmpdir(), "idle-socket-")), ".s.PGSQL.5432");
+    const socketDir = mkdtempSync(join(tmpdir(), "idle-socket-"));
+    onTestFinished(() => rmSync(socketDir, { recursive: true, force: true }));
+    const path = join(socketDir, ".s.PGSQL.5432");
     const errors: unknown[] = [];
     const server = await serveOverSocket(pglite, session, path, {
       idleInTransactionMs: 200,

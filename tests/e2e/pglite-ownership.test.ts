@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { OWNER_FILE } from "../../server/db/pglite/owner-file.js";
 import { projectRoot } from "../../server/paths.js";
 import { http } from "../helpers/http.js";
@@ -12,11 +12,16 @@ import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 // One PGlite folder, a server and `manage` commands in separate processes, as
 // a developer runs them: whatever DATABASE_URL the suite runs with.
 
-const pgliteEnv = () =>
-  baseEnv({
-    PGLITE_DIR: mkdtempSync(join(tmpdir(), "owner-pglite-")),
-    MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), "owner-outbox-")),
-  });
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+function pgliteEnv() {
+  const dirs = [mkdtempSync(join(tmpdir(), "owner-pglite-")), mkdtempSync(join(tmpdir(), "owner-outbox-"))];
+  scratch.push(...dirs);
+  return baseEnv({ PGLITE_DIR: dirs[0] ?? "", MAIL_OUTBOX_DIR: dirs[1] ?? "" });
+}
 
 const manage = (env: Record<string, string>, args: string[], stdin?: string) =>
   runToExit(entry("cli"), args, env, stdin);
