@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
  * after every other file, so that no other test sees the outage.
  */
 const faults = Boolean(process.env.FAULT_PG_CTL && process.env.DATABASE_URL);
+/** The tests of a transaction-pooling PgBouncer, which .ci/with-pgbouncer starts and names. */
+const pooler = Boolean(process.env.TEST_POOLER_URL && process.env.DATABASE_URL);
 
 export default defineConfig({
   test: {
@@ -14,7 +16,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: "suite", include: ["tests/**/*.test.ts"], exclude: ["tests/faults/**"] } },
+      {
+        extends: true,
+        test: { name: "suite", include: ["tests/**/*.test.ts"], exclude: ["tests/faults/**", "tests/pooler/**"] },
+      },
+      ...(pooler ? [{ extends: true as const, test: { name: "pooler", include: ["tests/pooler/**/*.test.ts"] } }] : []),
       ...(faults
         ? [
             {

@@ -41,7 +41,8 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.log.level);
   const database =
-    overrides.database ?? (await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir }));
+    overrides.database ??
+    (await connectDatabase({ ...config.database, opener: { role: "server", title: "npm start" } }));
   loadCommonPasswords();
   const secrets = createSecrets(config.secretKey);
   const mailer =

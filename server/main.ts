@@ -2,8 +2,9 @@ import cluster from "node:cluster";
 import { createApp } from "./app.js";
 import { type Config, ConfigError } from "./config/config.js";
 import { configFromProcessEnv } from "./config/from-process.js";
-import { connectDatabase } from "./db/connect.js";
+import { connectDatabase, type DatabaseHandle } from "./db/connect.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { DirectoryBusyError } from "./db/pglite/directory.js";
 import { tuneHeap } from "./heap.js";
 import { createLogger, type Logger } from "./logger.js";
 import { serveClusterMetrics } from "./observability/metrics.js";
@@ -28,16 +29,20 @@ function readConfig(): Config {
   }
 }
 
-async function serve(config: Config, log: Logger): Promise<void> {
+async function serve(config: Config, log: Logger, database?: DatabaseHandle): Promise<void> {
   tuneHeap();
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, ...(database ? { database } : {}) });
+  const stop = async () => {
+    await app.stop();
+    await database?.close();
+  };
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down: finishing in-flight requests");
     const force = setTimeout(() => process.exit(1), 10_000).unref();
-    app.stop().then(
+    stop().then(
       () => {
         clearTimeout(force);
         process.exit(0);
@@ -54,14 +59,25 @@ async function serve(config: Config, log: Logger): Promise<void> {
   log.info({ port, database: config.database.url ? "postgres" : "pglite" }, "listening");
 }
 
-async function migrate(config: Config, log: Logger): Promise<void> {
-  const handle = await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+/** The primary's database: an embedded PGlite folder is this process's, served to `manage` commands. */
+async function openDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
   try {
-    const { applied } = await migrateToLatest(handle.db, migrationsDir);
-    if (applied.length > 0) log.info({ applied }, "migrations applied");
-  } finally {
-    await handle.close();
+    return await connectDatabase({
+      ...config.database,
+      opener: { role: "server", title: "npm start", onError: (err) => log.error({ err }, "PGlite socket failed") },
+    });
+  } catch (error) {
+    if (error instanceof DirectoryBusyError) {
+      console.error(`cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
   }
+}
+
+async function migrate(handle: DatabaseHandle, log: Logger): Promise<void> {
+  const { applied } = await migrateToLatest(handle.db, migrationsDir);
+  if (applied.length > 0) log.info({ applied }, "migrations applied");
 }
 
 function superviseWorkers(count: number, log: Logger): void {
@@ -88,18 +104,21 @@ const log = createLogger(config.log.level);
 if (cluster.isPrimary) for (const notice of config.notices) log.warn(notice);
 
 if (cluster.isPrimary) {
+  const database = await openDatabase(config, log);
   try {
-    await migrate(config, log);
+    await migrate(database, log);
   } catch (error) {
     log.fatal({ err: error }, "cannot migrate the database");
+    await database.close();
     process.exit(1);
   }
   if (config.http.workers > 1) {
+    await database.close();
     log.info({ workers: config.http.workers }, "starting workers");
     serveClusterMetrics();
     superviseWorkers(config.http.workers, log);
   } else {
-    await serve(config, log);
+    await serve(config, log, database);
   }
 } else {
   await serve(config, log);

@@ -1,14 +1,16 @@
 import { type Config, ConfigError } from "../config/config.js";
 import { createSecrets } from "../crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "../db/connect.js";
-import { migrateToLatest } from "../db/migrate.js";
+import { migrateToLatest, migrationStates } from "../db/migrate.js";
+import { DirectoryBusyError } from "../db/pglite/directory.js";
 import { createMailQueue } from "../mail/queue.js";
 import { migrationsDir } from "../paths.js";
 import { createArgon2Hasher, type PasswordHasher } from "../services/passwords.js";
 import * as audit from "./commands/audit.js";
 import * as changepassword from "./commands/changepassword.js";
 import { type CommandContext, CommandError } from "./commands/context.js";
-import * as createsuperuser from "./commands/createsuperuser.js";
+import { createsuperuser, createsuperuserUsage, createuser, createuserUsage } from "./commands/createuser.js";
+import * as dbshell from "./commands/dbshell.js";
 import * as flushexpiredtokens from "./commands/flushexpiredtokens.js";
 import type { ImportDjangoDeps } from "./commands/import-django.js";
 import * as importDjango from "./commands/import-django.js";
@@ -20,12 +22,15 @@ interface Command {
   usage: string;
   summary: string;
   run(ctx: CommandContext, args: string[], deps: CliDeps): Promise<void>;
+  /** Commands that look at the schema as it is; the others migrate it first. */
+  asIs?: boolean;
 }
 
 const commands: Record<string, Command> = {
   migrate: {
     usage: "migrate",
     summary: "apply pending database migrations",
+    asIs: true,
     async run(ctx) {
       const { applied } = await migrateToLatest(ctx.db, migrationsDir);
       ctx.io.out(
@@ -33,14 +38,35 @@ const commands: Record<string, Command> = {
       );
     },
   },
-  createsuperuser: { ...createsuperuser, summary: "create a staff superuser", run: createsuperuser.createsuperuser },
+  showmigrations: {
+    usage: "showmigrations",
+    summary: "list the migrations, [X] where applied",
+    asIs: true,
+    async run(ctx) {
+      for (const { name, appliedAt } of await migrationStates(ctx.db, migrationsDir)) {
+        ctx.io.out(appliedAt ? ` [X] ${name}  (${appliedAt.toISOString()})` : ` [ ] ${name}`);
+      }
+    },
+  },
+  createsuperuser: { usage: createsuperuserUsage, summary: "create a staff superuser", run: createsuperuser },
+  createuser: { usage: createuserUsage, summary: "create an account (--staff, --superuser)", run: createuser },
   changepassword: { ...changepassword, summary: "set a user's password", run: changepassword.changepassword },
   flushexpiredtokens: {
     ...flushexpiredtokens,
     summary: "delete expired refresh-token records",
     run: flushexpiredtokens.flushexpiredtokens,
   },
-  user: { ...user, summary: "deactivate, activate or delete an account", run: user.user },
+  user: {
+    ...user,
+    summary: "list accounts; activate, deactivate, grant or revoke staff and superuser, delete",
+    run: user.user,
+  },
+  dbshell: {
+    ...dbshell,
+    summary: "a SQL prompt on the database (psql, or PGlite's own)",
+    asIs: true,
+    run: dbshell.dbshell,
+  },
   mail: { ...mail, summary: "list pending and dead mail in the outbox; retry dead mail", run: mail.mail },
   audit: { ...audit, summary: "read the audit trail of authentication events", run: audit.audit },
   "import-django": {
@@ -81,11 +107,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let database = deps.database;
   try {
     const config = deps.loadConfig();
-    database ??= await connectDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
-    if (name !== "migrate") await migrateToLatest(database.db, migrationsDir);
+    database ??= await connectDatabase({ ...config.database, opener: { role: "client", title: `manage ${name}` } });
+    if (!command.asIs) await migrateToLatest(database.db, migrationsDir);
     const mail = createMailQueue(createSecrets(config.secretKey));
     await command.run(
-      { config, db: database.db, hasher: deps.hasher ?? createArgon2Hasher(), mail, io: deps.io },
+      { config, database, db: database.db, hasher: deps.hasher ?? createArgon2Hasher(), mail, io: deps.io },
       args,
       deps,
     );
@@ -95,7 +121,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       deps.io.err(error.message);
       return error.exitCode;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DirectoryBusyError) {
       deps.io.err(error.message);
       return 1;
     }

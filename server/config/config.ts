@@ -37,7 +37,12 @@ export interface Config {
       readonly secure: boolean;
     };
   };
-  readonly database: { readonly url: string | undefined; readonly pgliteDir: string };
+  readonly database: {
+    readonly url: string | undefined;
+    readonly pgliteDir: string;
+    /** Named statements, prepared once per connection; off behind a transaction-pooling PgBouncer. */
+    readonly preparedStatements: boolean;
+  };
   readonly jwt: {
     readonly algorithm: JwtAlgorithm;
     /**
@@ -123,7 +128,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
         secure: env.NODE_ENV === "production",
       },
     },
-    database: { url: env.DATABASE_URL, pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite") },
+    database: {
+      url: env.DATABASE_URL,
+      pgliteDir: resolvePath(env.PGLITE_DIR ?? ".data/pglite"),
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    },
     jwt: {
       algorithm: env.JWT_ALGORITHM,
       signingKey: keys.signingKey,

@@ -127,6 +127,7 @@ export const envSchema = z.object({
   WEB_CONCURRENCY: positiveInt(256),
   DATABASE_URL: urlWithScheme(["postgres:", "postgresql:"], "postgres://user:password@host:5432/dbname"),
   PGLITE_DIR: optionalText,
+  DATABASE_PREPARED_STATEMENTS: bool(true),
   MAIL_OUTBOX_DIR: optionalText,
   JWT_SIGNING_KEY: z.preprocess(blankToUndefined, z.string().optional()),
   JWT_ALGORITHM: z.preprocess(

@@ -37,3 +37,17 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, folder: string): Promi
   }
   return { applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName) };
 }
+
+export interface MigrationState {
+  name: string;
+  appliedAt: Date | undefined;
+}
+
+/** Every migration file, in order, with when it was applied (Django's showmigrations). */
+export async function migrationStates<DB>(db: Kysely<DB>, folder: string): Promise<MigrationState[]> {
+  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(folder) });
+  return (await migrator.getMigrations()).map((migration) => ({
+    name: migration.name,
+    appliedAt: migration.executedAt,
+  }));
+}

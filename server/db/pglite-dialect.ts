@@ -11,20 +11,25 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import { PgliteSession } from "./pglite/session.js";
 
 /**
  * Kysely on embedded PGlite. PGlite is a single connection, so the driver hands
  * it to one Kysely connection at a time: a transaction holds it until commit or
  * rollback, and other queries wait. (Code inside a transaction must use the
- * transaction, never the outer `db`, or it would wait for itself.)
+ * transaction, never the outer `db`, or it would wait for itself.) The session
+ * lock is shared with the clients of the owner's socket, when it serves one.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly session = new PgliteSession(),
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.session);
   }
   createQueryCompiler() {
     return new PostgresQueryCompiler();
@@ -35,10 +40,12 @@ export class PGliteDialect implements Dialect {
 }
 
 class PGliteDriver implements Driver {
-  private queue: Promise<void> = Promise.resolve();
   private readonly connection: PGliteConnection;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly session: PgliteSession,
+  ) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -47,13 +54,7 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    let release!: () => void;
-    const previous = this.queue;
-    this.queue = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await previous;
-    this.connection.release = release;
+    this.connection.release = await this.session.acquire();
     return this.connection;
   }
 
@@ -75,7 +76,7 @@ class PGliteDriver implements Driver {
   }
 
   async destroy() {
-    await this.queue;
+    await this.session.idle();
     if (!this.pglite.closed) await this.pglite.close();
   }
 }

@@ -3,9 +3,19 @@ import { type RegisterInput, registerInput } from "../contracts/auth.js";
 import type { FieldErrors } from "../contracts/errors.js";
 import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
-import { recordEvent } from "../db/repositories/auth-events.js";
+import { type AuthEventName, keepUsernameOnEvents, recordEvent } from "../db/repositories/auth-events.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
-import { findTaken, insertUser, setPasswordHash, type User } from "../db/repositories/users.js";
+import {
+  deleteUser,
+  findTaken,
+  insertUser,
+  lockUser,
+  setPasswordHash,
+  setUserFlags,
+  type User,
+  type UserFlags,
+  type UserRef,
+} from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
@@ -56,7 +66,7 @@ export async function registerUser(deps: RegisterDeps, input: RegisterInput, cli
       { key: keys.registrationIp(client.ip), limit: LIMITS.registrationIp, onSuccess: "keep" },
     ]);
   }
-  const user = await createAccount(deps, { ...input, emailVerified: false });
+  const user = await createAccount(deps, { ...input, emailVerified: false }, { event: "user_registered", client });
   if (deps.config.emailVerification.required) await sendVerification(deps, user, "signup", user.email);
   return toPublicUser(user);
 }
@@ -89,8 +99,22 @@ export async function registrationErrors(deps: UserDeps, raw: unknown, fields: F
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)));
 }
 
-/** A new account, or field errors for a username or email (ignoring case) already taken. */
-export async function createAccount(deps: UserDeps, input: NewAccount): Promise<User> {
+/** Who changes an account, for the audit trail: `cli`, or the admin console's user. */
+export interface Actor {
+  by: string;
+  client?: Client;
+}
+
+/**
+ * A new account, or field errors for a username or email (ignoring case)
+ * already taken. The audit trail gets `user_registered` (the API) or
+ * `user_created` (an operator) in the same transaction.
+ */
+export async function createAccount(
+  deps: UserDeps,
+  input: NewAccount,
+  audit: { event: "user_registered"; client: Client } | ({ event: "user_created" } & Actor),
+): Promise<User> {
   // Checked first so that both fields are reported at once; the unique indexes still close the race.
   const taken = await findTaken(deps.db, input.username, input.email);
   if (taken.username || taken.email) {
@@ -101,15 +125,26 @@ export async function createAccount(deps: UserDeps, input: NewAccount): Promise<
   }
   const passwordHash = await deps.hasher.hash(input.password);
   try {
-    return await insertUser(deps.db, {
-      username: input.username,
-      email: input.email,
-      first_name: input.first_name ?? "",
-      last_name: input.last_name ?? "",
-      password_hash: passwordHash,
-      is_staff: input.is_staff ?? false,
-      is_superuser: input.is_superuser ?? false,
-      ...(input.emailVerified === false ? { email_verified_at: null } : {}),
+    return await deps.db.transaction().execute(async (trx) => {
+      const user = await insertUser(trx, {
+        username: input.username,
+        email: input.email,
+        first_name: input.first_name ?? "",
+        last_name: input.last_name ?? "",
+        password_hash: passwordHash,
+        is_staff: input.is_staff ?? false,
+        is_superuser: input.is_superuser ?? false,
+        ...(input.emailVerified === false ? { email_verified_at: null } : {}),
+      });
+      await recordEvent(trx, {
+        event: audit.event,
+        userId: user.id,
+        ...audit.client,
+        ...(audit.event === "user_created"
+          ? { detail: { by: audit.by, is_staff: user.isStaff, is_superuser: user.isSuperuser } }
+          : {}),
+      });
+      return user;
     });
   } catch (error) {
     if (isUniqueViolation(error, "users_username_key")) throw validationError({ username: [usernameTaken] });
@@ -178,4 +213,78 @@ export async function setPassword(
   });
   if (changed) deps.mail.wake();
   return changed;
+}
+
+/**
+ * What an operator may change about an account. A superuser is always staff:
+ * granting superuser grants staff, and revoking staff revokes superuser.
+ */
+const ACCOUNT_CHANGES = {
+  activate: { flags: { is_active: true }, event: "user_activated" },
+  deactivate: { flags: { is_active: false }, event: "user_deactivated" },
+  staff: { flags: { is_staff: true }, event: "user_staff_granted" },
+  unstaff: { flags: { is_staff: false, is_superuser: false }, event: "user_staff_revoked" },
+  superuser: { flags: { is_staff: true, is_superuser: true }, event: "user_superuser_granted" },
+  unsuperuser: { flags: { is_superuser: false }, event: "user_superuser_revoked" },
+} satisfies Record<string, { flags: UserFlags; event: AuthEventName }>;
+
+export type AccountChange = keyof typeof ACCOUNT_CHANGES;
+export const ACCOUNT_CHANGE_NAMES = Object.keys(ACCOUNT_CHANGES) as AccountChange[];
+
+const hasFlags = (user: User, flags: UserFlags) =>
+  (flags.is_active === undefined || flags.is_active === user.isActive) &&
+  (flags.is_staff === undefined || flags.is_staff === user.isStaff) &&
+  (flags.is_superuser === undefined || flags.is_superuser === user.isSuperuser);
+
+/**
+ * Changes an account for the CLI, the API and the admin console alike, and
+ * audits it, in one transaction. It takes effect at the next request: a
+ * deactivation refuses the access tokens issued so far and ends every
+ * session; the staff and superuser flags are read from the user's row.
+ * Undefined when there is no such user; `changed` is false when it already
+ * was so (nothing is written then).
+ */
+export async function changeAccount(
+  deps: Pick<Deps, "db">,
+  ref: UserRef,
+  change: AccountChange,
+  actor: Actor,
+): Promise<{ user: User; changed: boolean } | undefined> {
+  const { flags, event } = ACCOUNT_CHANGES[change];
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await lockUser(trx, ref);
+    if (!user) return undefined;
+    if (hasFlags(user, flags)) return { user, changed: false };
+    const changed = await setUserFlags(trx, user.id, flags);
+    if (change === "deactivate") await endEverySession(trx, user.id, "deactivated");
+    await recordEvent(trx, {
+      event,
+      userId: user.id,
+      ...actor.client,
+      detail: {
+        by: actor.by,
+        is_active: changed.isActive,
+        is_staff: changed.isStaff,
+        is_superuser: changed.isSuperuser,
+      },
+    });
+    return { user: changed, changed: true };
+  });
+}
+
+/** Deletes an account with its tasks and sessions; its audit trail stays, under its name. */
+export async function deleteAccount(deps: Pick<Deps, "db">, ref: UserRef, actor: Actor): Promise<User | undefined> {
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await lockUser(trx, ref);
+    if (!user) return undefined;
+    await keepUsernameOnEvents(trx, user.id, user.username);
+    await deleteUser(trx, user.id);
+    await recordEvent(trx, {
+      event: "user_deleted",
+      username: user.username,
+      ...actor.client,
+      detail: { by: actor.by },
+    });
+    return user;
+  });
 }

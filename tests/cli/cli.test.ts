@@ -1,8 +1,11 @@
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { ConfigError } from "../../server/config/config.js";
+import { connectDatabase, type DatabaseHandle } from "../../server/db/connect.js";
+import { migrationsDir } from "../../server/paths.js";
 import { fastHasher, testConfig } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 
 let database: TestDatabase;
@@ -11,21 +14,14 @@ beforeAll(async () => {
 });
 afterAll(() => database.close());
 
-function scriptedIO(answers: string[] = [], stdin?: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    prompt: async () => answers.shift(),
-    readStdinLine: async () => stdin,
-  };
-  return { io, out, err };
-}
-
-async function run(argv: string[], answers: string[] = [], stdin?: string) {
-  const terminal = scriptedIO(answers, stdin);
-  const code = await runCli(argv, { io: terminal.io, loadConfig: () => testConfig(), database, hasher: fastHasher });
+async function run(argv: string[], answers: string[] = [], stdin?: string, on: DatabaseHandle = database) {
+  const terminal = scriptedIO({ answers, ...(stdin !== undefined ? { stdin } : {}) });
+  const code = await runCli(argv, {
+    io: terminal.io,
+    loadConfig: () => testConfig(),
+    database: on,
+    hasher: fastHasher,
+  });
   return { code, out: terminal.out.join("\n"), err: terminal.err.join("\n") };
 }
 
@@ -49,6 +45,25 @@ describe("the manage command line", () => {
     expect(await run(["migrate"])).toEqual({ code: 0, out: "No migrations to apply.", err: "" });
   });
 
+  it("showmigrations: every migration, [X] once applied", async () => {
+    const names = readdirSync(migrationsDir)
+      .filter((file) => file.endsWith(".sql"))
+      .map((file) => file.replace(/\.sql$/, ""))
+      .sort();
+    const applied = await run(["showmigrations"]);
+    expect(applied.code).toBe(0);
+    expect(applied.out.split("\n").map((line) => line.replace(/ {2}\(\d{4}-[\d-]+T[\d:.]+Z\)$/, ""))).toEqual(
+      names.map((name) => ` [X] ${name}`),
+    );
+    const empty = await connectDatabase({ url: undefined, pgliteDir: "memory://" });
+    try {
+      const none = await run(["showmigrations"], [], undefined, empty);
+      expect(none).toEqual({ code: 0, out: names.map((name) => ` [ ] ${name}`).join("\n"), err: "" });
+    } finally {
+      await empty.close();
+    }
+  });
+
   it("createsuperuser --noinput --password-stdin creates a staff superuser who can log in", async () => {
     const result = await run(
       ["createsuperuser", "--username", "root", "--email", "root@example.com", "--noinput", "--password-stdin"],
@@ -68,8 +83,42 @@ describe("the manage command line", () => {
     );
     expect(result.code).toBe(0);
     expect((await user("operator"))?.is_superuser).toBe(true);
-    const mismatch = await run(["createsuperuser"], ["operator2", "ops2@example.com", "Another#Secret1", "different"]);
-    expect(mismatch).toMatchObject({ code: 1, err: "Password fields didn't match." });
+  });
+
+  it("createsuperuser asks again after each bad answer, and gives up only when nobody answers", async () => {
+    const result = await run(
+      ["createsuperuser"],
+      [
+        "bad name",
+        "operator",
+        "operator2",
+        "not-an-email",
+        "OPS@example.com",
+        "ops2@example.com",
+        "Another#Secret1",
+        "different",
+        "operator2",
+        "operator2",
+        "Another#Secret2",
+        "Another#Secret2",
+      ],
+    );
+    expect(result).toEqual({
+      code: 0,
+      out: "Superuser created successfully.",
+      err: [
+        "Error: Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+        "Error: A user with that username already exists.",
+        "Error: Enter a valid email address.",
+        "Error: A user with that email already exists.",
+        "Error: Password fields didn't match.",
+        "Error: The password is too similar to the username.",
+      ].join("\n"),
+    });
+    expect(await user("operator2")).toMatchObject({ email: "ops2@example.com", is_staff: true, is_superuser: true });
+    const gaveUp = await run(["createsuperuser"], ["operator3", "ops3@example.com", "Another#Secret1", "different"]);
+    expect(gaveUp).toMatchObject({ code: 1, err: expect.stringContaining("no terminal to ask for the password") });
+    expect(await user("operator3")).toBeUndefined();
   });
 
   it("createsuperuser refuses taken names, bad fields and weak passwords with non-zero exits", async () => {
@@ -129,9 +178,12 @@ describe("the manage command line", () => {
     expect((await user("operator"))?.is_active).toBe(false);
     expect((await run(["user", "activate", "operator"])).code).toBe(0);
     expect((await user("operator"))?.is_active).toBe(true);
-    expect((await run(["user", "delete", "operator"])).code).toBe(0);
+    expect((await run(["user", "delete", "operator", "--yes"])).code).toBe(0);
     expect(await user("operator")).toBeUndefined();
-    expect(await run(["user", "delete", "operator"])).toMatchObject({ code: 1, err: "user 'operator' does not exist" });
+    expect(await run(["user", "delete", "operator", "--yes"])).toMatchObject({
+      code: 1,
+      err: "user 'operator' does not exist",
+    });
     expect((await run(["user", "explode", "root"])).code).toBe(2);
     expect((await run(["user"])).code).toBe(2);
   });

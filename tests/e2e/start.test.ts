@@ -89,5 +89,6 @@ describe("npm run manage (dist/server/cli/main.js)", () => {
     const missing = await runToExit(entry("cli"), ["user", "deactivate", "ghost"], env);
     expect([missing.code, missing.stderr.trim()]).toEqual([1, "user 'ghost' does not exist"]);
     expect((await runToExit(entry("cli"), ["user", "deactivate", "boss"], env)).code).toBe(0);
-  });
+    // Four processes, each opening PGlite itself (seconds each on a busy machine).
+  }, 120_000);
 });

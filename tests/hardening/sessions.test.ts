@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { fastHasher, testConfig, useTestApp } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { appError } from "../helpers/errors.js";
 import { client, rawRequest } from "../helpers/http.js";
 import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
@@ -22,15 +22,9 @@ async function login(username: string, headers: Record<string, string> = {}) {
 }
 
 async function cli(argv: string[]) {
-  const out: string[] = [];
-  const io: CliIO = {
-    out: (l) => out.push(l),
-    err: (l) => out.push(l),
-    prompt: async () => undefined,
-    readStdinLine: async () => undefined,
-  };
+  const { io, out, err } = scriptedIO();
   const code = await runCli(argv, { io, loadConfig: () => testConfig(), database: app().db, hasher: fastHasher });
-  return { code, out: out.join("\n") };
+  return { code, out: [...out, ...err].join("\n") };
 }
 
 const refused = { detail: "Given token not valid for any token type", code: "token_not_valid" };

@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely } from "kysely";
 import pg from "pg";
 import { inject } from "vitest";
-import { connectDatabase, type DatabaseHandle } from "../../server/db/connect.js";
-import { PGliteDialect } from "../../server/db/pglite-dialect.js";
-import type { Database } from "../../server/db/schema.js";
+import { envSchema } from "../../server/config/env.js";
+import { connectDatabase, type DatabaseHandle, pgliteHandle } from "../../server/db/connect.js";
 
 export const databaseUrl = (adminUrl: string, name: string) => {
   const url = new URL(adminUrl);
@@ -24,8 +22,19 @@ export async function adminQuery(adminUrl: string, sql: string, params: unknown[
   }
 }
 
+/**
+ * Behind a pooler (the CI job that runs part of the suite through PgBouncer in
+ * transaction mode), each file's database is reached through TEST_POOLER_URL's
+ * server, while databases are created and dropped on DATABASE_URL's directly.
+ */
+const poolerUrl = () => process.env.TEST_POOLER_URL;
+
+/** DATABASE_PREPARED_STATEMENTS as the server reads it (the suite's own connections follow it too). */
+export const preparedStatements = () =>
+  envSchema.shape.DATABASE_PREPARED_STATEMENTS.parse(process.env.DATABASE_PREPARED_STATEMENTS);
+
 export interface TestDatabase extends DatabaseHandle {
-  /** This file's own database URL (PostgreSQL only: other processes can connect to it). */
+  /** This file's own database URL (PostgreSQL only: other processes can connect to it), through the pooler if any. */
   url: string | undefined;
 }
 
@@ -39,8 +48,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (adminUrl) {
     const name = `jwtt_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
     await adminQuery(adminUrl, `create database "${name}" template "${template}"`);
-    const url = databaseUrl(adminUrl, name);
-    const handle = await connectDatabase({ url, pgliteDir: "", poolSize: 5 });
+    const url = databaseUrl(poolerUrl() ?? adminUrl, name);
+    const handle = await connectDatabase({ url, pgliteDir: "", poolSize: 5, preparedStatements: preparedStatements() });
     return {
       ...handle,
       url,
@@ -51,6 +60,5 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     };
   }
   const pglite = await PGlite.create("memory://", { loadDataDir: new Blob([await readFile(template)]) });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: "pglite", url: undefined, close: () => db.destroy() };
+  return { ...pgliteHandle(pglite), url: undefined };
 }

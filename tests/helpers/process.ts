@@ -15,6 +15,10 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     PORT: "0",
     HOST: "127.0.0.1",
     PRUNE_INTERVAL: "86400",
+    // Behind the CI job's PgBouncer, the servers under test must not name their statements either.
+    ...(process.env.DATABASE_PREPARED_STATEMENTS
+      ? { DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS }
+      : {}),
     ...extra,
   };
 }

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { createSecrets } from "../../server/crypto/secrets.js";
 import { connectDatabase } from "../../server/db/connect.js";
@@ -12,6 +11,7 @@ import { createMailQueue } from "../../server/mail/queue.js";
 import { createOutboxSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../../server/mail/sender.js";
 import { otpMail } from "../../server/mail/templates.js";
 import { FAST_SENDER, fastHasher, startTestApp, testConfig } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 import { client } from "../helpers/http.js";
 import { capturedLogger } from "../helpers/logs.js";
@@ -32,14 +32,7 @@ beforeEach(async () => {
 });
 
 async function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    prompt: async () => undefined,
-    readStdinLine: async () => undefined,
-  };
+  const { io, out, err } = scriptedIO();
   const code = await runCli(argv, { io, loadConfig: () => testConfig(), database, hasher: fastHasher });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }

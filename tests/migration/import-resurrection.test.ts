@@ -1,9 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { pruneAll } from "../../server/services/pruning.js";
 import { fastHasher, startTestApp, type TestApp, testConfig } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 import { DJANGO_SIGNING_KEY, type DjangoSource, djangoSourceDatabase, djangoTokens } from "../helpers/django.js";
 import { http } from "../helpers/http.js";
@@ -18,21 +18,15 @@ let target: TestDatabase;
 let app: TestApp;
 
 async function importDjango() {
-  const lines: string[] = [];
-  const io: CliIO = {
-    out: (line) => lines.push(line),
-    err: (line) => lines.push(line),
-    prompt: async () => undefined,
-    readStdinLine: async () => undefined,
-  };
+  const scripted = scriptedIO();
   const code = await runCli(["import-django", "--from", source.from], {
-    io,
+    io: scripted.io,
     loadConfig: () => testConfig(env),
     database: target,
     hasher: fastHasher,
     ...(source.open ? { openDjangoSource: source.open } : {}),
   });
-  expect(code, lines.join("\n")).toBe(0);
+  expect(code, [...scripted.out, ...scripted.err].join("\n")).toBe(0);
 }
 
 const refresh = (token: string) => http(app.url, "POST", "/api/token/refresh/", { body: { refresh: token } });

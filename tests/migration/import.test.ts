@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIO } from "../../server/cli/io.js";
 import { runCli } from "../../server/cli/run.js";
 import { fastHasher, startTestApp, type TestApp, testConfig } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 import {
   DJANGO_SIGNING_KEY,
@@ -26,14 +26,7 @@ let target: TestDatabase;
 let app: TestApp;
 
 async function importFrom(database: TestDatabase, from: string, ...flags: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    prompt: async () => undefined,
-    readStdinLine: async () => undefined,
-  };
+  const { io, out, err } = scriptedIO();
   const code = await runCli(["import-django", "--from", from, ...flags], {
     io,
     loadConfig: () => testConfig(env),

@@ -93,6 +93,7 @@ describe("TOTP enrolment", () => {
       .orderBy("id")
       .execute();
     expect(events.map((row) => row.event)).toEqual([
+      "user_registered",
       "login_succeeded",
       "totp_enrolment_started",
       "totp_enabled",

@@ -30,6 +30,7 @@ describe("configuration", () => {
     expect(config.passwordReset.timeout).toBe(900);
     expect(config.otp.ttl).toBe(300);
     expect(config.database.url).toBeUndefined();
+    expect(config.database.preparedStatements).toBe(true);
     expect(config.http.workers).toBe(1);
     expect(config.http.corsAllowedOrigins).toEqual([]);
     expect(config.mail.from).toBe("webmaster@localhost");
@@ -48,7 +49,9 @@ describe("configuration", () => {
       CORS_ALLOWED_ORIGINS: "http://localhost:3000, https://app.example.com",
       SMTP_URL: "smtp://user:pw@127.0.0.1:2525",
       EMAIL_FROM: "Auth <no-reply@example.com>",
+      DATABASE_PREPARED_STATEMENTS: "off",
     });
+    expect(config.database).toMatchObject({ url: "postgres://u:p@db:5432/app", preparedStatements: false });
     expect(config.http).toMatchObject({
       port: 9000,
       workers: 3,
@@ -81,7 +84,9 @@ describe("configuration", () => {
       SMTP_URL: "http://mail",
       OTP_TTL: "0",
       NODE_ENV: "staging",
+      DATABASE_PREPARED_STATEMENTS: "sometimes",
     });
+    expect(many).toContain('DATABASE_PREPARED_STATEMENTS: must be true or false (got "sometimes")');
     for (const name of [
       "PORT",
       "ROTATE_REFRESH_TOKENS",

@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import { AUTH_EVENTS, listEvents } from "../../db/repositories/auth-events.js";
-import { findUserByUsername } from "../../db/repositories/users.js";
 import { type CommandContext, CommandError } from "./context.js";
 
 export const usage = "audit [--user USERNAME] [--event NAME] [--since ISO-DATE] [--limit N]";
 
-/** The audit trail, newest first: logins, failures, lockouts, refreshes, reuse, logouts, password changes… */
+/**
+ * The audit trail, newest first: registrations, logins, failures, lockouts,
+ * refreshes, reuse, logouts, password changes, operators' changes to accounts…
+ */
 export async function audit(ctx: CommandContext, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -25,19 +27,16 @@ export async function audit(ctx: CommandContext, args: string[]): Promise<void> 
   const since = values.since === undefined ? undefined : new Date(values.since);
   if (since && Number.isNaN(since.getTime()))
     throw new CommandError("--since takes a date, e.g. 2026-01-31T12:00:00Z", 2);
-  let userId: number | undefined;
-  if (values.user !== undefined) {
-    userId = (await findUserByUsername(ctx.db, values.user))?.id;
-    if (userId === undefined) throw new CommandError(`user '${values.user}' does not exist`);
-  }
   const events = await listEvents(ctx.db, {
     limit,
-    ...(userId !== undefined ? { userId } : {}),
+    ...(values.user !== undefined ? { username: values.user } : {}),
     ...(values.event !== undefined ? { event: values.event } : {}),
     ...(since ? { since } : {}),
   });
   for (const event of events) {
-    const who = event.userId !== null ? `user=${event.userId}` : event.username ? `username=${event.username}` : "";
+    // A known user's name now; else the name as presented (an unknown one) or as it was (a deleted one).
+    const who =
+      event.username === null ? "" : event.userId !== null ? `user=${event.username}` : `username=${event.username}`;
     const parts = [
       event.occurredAt.toISOString(),
       event.event,

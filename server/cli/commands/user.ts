@@ -1,31 +1,56 @@
-import { recordEvent } from "../../db/repositories/auth-events.js";
-import { deleteUserByUsername, setActive } from "../../db/repositories/users.js";
-import { endEverySession } from "../../services/sessions.js";
+import { parseArgs } from "node:util";
+import { ACCOUNT_CHANGE_NAMES, type AccountChange, changeAccount, deleteAccount } from "../../services/users.js";
 import { type CommandContext, CommandError } from "./context.js";
+import { listUsersCommand } from "./user-list.js";
 
-export const usage = "user deactivate|activate|delete USERNAME";
+export const usage =
+  "user list [--active|--inactive] [--staff] [--superuser] [--search TEXT] [--limit N]\n" +
+  "  user activate|deactivate|staff|unstaff|superuser|unsuperuser USERNAME\n" +
+  "  user delete USERNAME [--yes]";
+
+const CLI = { by: "cli" };
+
+const ALREADY: Record<AccountChange, string> = {
+  activate: "already active",
+  deactivate: "already inactive",
+  staff: "already staff",
+  unstaff: "not staff",
+  superuser: "already a superuser",
+  unsuperuser: "not a superuser",
+};
 
 /**
- * Puts an account into states the API cannot reach (the reference's useradmin).
- * Deactivation also ends every session and refuses the access tokens issued so far.
+ * Accounts as an operator sees them: list them, and put them into states the
+ * API cannot reach (Django's admin). Each change is audited and holds at the
+ * next request; the rules are the users service's.
  */
 export async function user(ctx: CommandContext, args: string[]): Promise<void> {
-  const [action, username, ...extra] = args;
-  if (!action || !username || extra.length > 0) throw new CommandError(`usage: ${usage}`, 2);
-  if (action !== "activate" && action !== "deactivate" && action !== "delete") {
-    throw new CommandError(`unknown action '${action}'; usage: ${usage}`, 2);
+  const [action, ...rest] = args;
+  if (action === "list") return listUsersCommand(ctx, rest);
+  if (action === "delete") return deleteCommand(ctx, rest);
+  if (!action || !(ACCOUNT_CHANGE_NAMES as string[]).includes(action)) {
+    throw new CommandError(action ? `unknown action '${action}'; usage: ${usage}` : `usage: ${usage}`, 2);
   }
-  const done = await ctx.db.transaction().execute(async (trx) => {
-    const id =
-      action === "delete"
-        ? await deleteUserByUsername(trx, username)
-        : await setActive(trx, username, action === "activate");
-    if (id === undefined) return false;
-    if (action === "deactivate") await endEverySession(trx, id, "deactivated");
-    const event = action === "delete" ? "user_deleted" : action === "activate" ? "user_activated" : "user_deactivated";
-    await recordEvent(trx, { event, userId: action === "delete" ? undefined : id, username, detail: { by: "cli" } });
-    return true;
-  });
-  if (!done) throw new CommandError(`user '${username}' does not exist`);
-  ctx.io.out(`${action} ${username}: ok`);
+  const [username, ...extra] = rest;
+  if (!username || extra.length > 0) throw new CommandError(`usage: ${usage}`, 2);
+  const change = action as AccountChange;
+  const result = await changeAccount(ctx, { username }, change, CLI);
+  if (!result) throw new CommandError(`user '${username}' does not exist`);
+  ctx.io.out(result.changed ? `${change} ${username}: ok` : `${change} ${username}: unchanged (${ALREADY[change]})`);
+}
+
+async function deleteCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { yes: { type: "boolean" } } });
+  const [username, ...extra] = positionals;
+  if (!username || extra.length > 0) throw new CommandError(`usage: ${usage}`, 2);
+  if (!values.yes) {
+    const answer = await ctx.io.prompt(
+      `Delete user '${username}' with their tasks and sessions? This cannot be undone. Type 'yes' to continue: `,
+    );
+    if (answer === undefined) throw new CommandError("user delete needs --yes when no terminal can confirm", 2);
+    if (answer.trim().toLowerCase() !== "yes") throw new CommandError("Deletion cancelled.");
+  }
+  const deleted = await deleteAccount(ctx, { username }, CLI);
+  if (!deleted) throw new CommandError(`user '${username}' does not exist`);
+  ctx.io.out(`delete ${username}: ok`);
 }

@@ -18,9 +18,15 @@ export const AUTH_EVENTS = [
   "password_rehashed",
   "password_reset_requested",
   "password_reset",
+  "user_registered",
+  "user_created",
   "user_deactivated",
   "user_activated",
   "user_deleted",
+  "user_staff_granted",
+  "user_staff_revoked",
+  "user_superuser_granted",
+  "user_superuser_revoked",
   // Strong authentication (docs/strong-authentication.md).
   "totp_enrolment_started",
   "totp_enabled",
@@ -79,11 +85,22 @@ export async function recordEvent(db: Executor, input: AuthEventInput): Promise<
     .execute();
 }
 
+/** Before a user is deleted (their events keep no user id): the name stays on their trail. */
+export async function keepUsernameOnEvents(db: Executor, userId: number, username: string): Promise<void> {
+  await db
+    .updateTable("auth_events")
+    .set({ username })
+    .where("user_id", "=", userId)
+    .where("username", "is", null)
+    .execute();
+}
+
 export interface AuthEventRow {
   id: number;
   occurredAt: Date;
   event: string;
   userId: number | null;
+  /** The user's name now, or as it was recorded (presented at a failed login, or before a deletion). */
   username: string | null;
   ip: string | null;
   userAgent: string | null;
@@ -92,16 +109,31 @@ export interface AuthEventRow {
 
 export async function listEvents(
   db: Executor,
-  filter: { userId?: number; event?: string; since?: Date; limit: number },
+  filter: { username?: string; event?: string; since?: Date; limit: number },
 ): Promise<AuthEventRow[]> {
   let query = db
-    .selectFrom("auth_events")
-    .select(["id", "occurred_at", "event", "user_id", "username", "ip", "user_agent", "detail"])
-    .orderBy("id", "desc")
+    .selectFrom("auth_events as e")
+    .leftJoin("users as u", "u.id", "e.user_id")
+    .select([
+      "e.id",
+      "e.occurred_at",
+      "e.event",
+      "e.user_id",
+      (eb) => eb.fn.coalesce("u.username", "e.username").as("username"),
+      "e.ip",
+      "e.user_agent",
+      "e.detail",
+    ])
+    .orderBy("e.id", "desc")
     .limit(filter.limit);
-  if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
-  if (filter.event !== undefined) query = query.where("event", "=", filter.event);
-  if (filter.since !== undefined) query = query.where("occurred_at", ">=", filter.since);
+  if (filter.username !== undefined) {
+    const username = filter.username;
+    query = query.where((eb) =>
+      eb.or([eb("u.username", "=", username), eb.and([eb("e.user_id", "is", null), eb("e.username", "=", username)])]),
+    );
+  }
+  if (filter.event !== undefined) query = query.where("e.event", "=", filter.event);
+  if (filter.since !== undefined) query = query.where("e.occurred_at", ">=", filter.since);
   const rows = await query.execute();
   return rows.map((row) => ({
     id: row.id,

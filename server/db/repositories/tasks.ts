@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { Task, TaskOrdering } from "../../contracts/task.js";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
+import { containing } from "./like.js";
 import { acceptsToken, type TokenClaims } from "./users.js";
 
 // Every statement here is scoped to one owner inside the SQL itself: rows of
@@ -82,12 +83,10 @@ const ORDER_COLUMNS: Record<TaskOrdering, ["created_at" | "title", "asc" | "desc
   "-title": ["title", "desc"],
 };
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
-
 function scoped(db: Executor, owner: TaskOwner, filters: TaskFilters) {
   let query = db.selectFrom("tasks").where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)));
   if (filters.isCompleted !== undefined) query = query.where("tasks.is_completed", "=", filters.isCompleted);
-  if (filters.search) query = query.where("tasks.title", "ilike", `%${escapeLike(filters.search)}%`);
+  if (filters.search) query = query.where("tasks.title", "ilike", containing(filters.search));
   return query;
 }
 

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Insertable, type Selectable, sql } from "kysely";
+import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from "kysely";
 import type { Executor } from "../connect.js";
 import type { Database, UsersTable } from "../schema.js";
 import { sessionIsLive } from "./sessions.js";
@@ -158,15 +158,28 @@ export async function upgradePasswordHash(db: Executor, id: number, from: string
   return result.numUpdatedRows > 0n;
 }
 
-/** Activates or deactivates; deactivation also refuses every access token issued so far. Answers the user's id. */
-export async function setActive(db: Executor, username: string, isActive: boolean): Promise<number | undefined> {
+export type UserRef = { id: number } | { username: string };
+
+const matching = (ref: UserRef) => (eb: ExpressionBuilder<Database, "users">) =>
+  "id" in ref ? eb("id", "=", ref.id) : eb("username", "=", ref.username);
+
+/** The user, locked until the end of the transaction (check, then act). */
+export async function lockUser(db: Executor, ref: UserRef): Promise<User | undefined> {
+  const row = await db.selectFrom("users").select(columns).where(matching(ref)).forUpdate().executeTakeFirst();
+  return row && toUser(row);
+}
+
+export type UserFlags = Partial<Pick<Updateable<UsersTable>, "is_active" | "is_staff" | "is_superuser">>;
+
+/** Sets account flags (a deactivation's sessions and tokens are the sessions service's to end). */
+export async function setUserFlags(db: Executor, id: number, flags: UserFlags): Promise<User> {
   const row = await db
     .updateTable("users")
-    .set(isActive ? { is_active: true } : { is_active: false, token_version: sql`token_version + 1` })
-    .where("username", "=", username)
-    .returning("id")
-    .executeTakeFirst();
-  return row?.id;
+    .set(flags)
+    .where("id", "=", id)
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+  return toUser(row);
 }
 
 /** Refuses every access token of the user issued so far. */
@@ -174,9 +187,8 @@ export async function bumpTokenVersion(db: Executor, id: number): Promise<void> 
   await db.updateTable("users").set({ token_version: sql`token_version + 1` }).where("id", "=", id).execute();
 }
 
-export async function deleteUserByUsername(db: Executor, username: string): Promise<number | undefined> {
-  const row = await db.deleteFrom("users").where("username", "=", username).returning("id").executeTakeFirst();
-  return row?.id;
+export async function deleteUser(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom("users").where("id", "=", id).execute();
 }
 
 /** The account an email belongs to (ignoring case; unique by index). */

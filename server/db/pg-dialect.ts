@@ -1,0 +1,139 @@
+import { createHash } from "node:crypto";
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from "kysely";
+import type pg from "pg";
+
+// Kysely on a `pg` pool, with named (prepared) statements as a setting.
+//
+// Kysely hands `pg` SQL text, and PostgreSQL would parse and plan it again on
+// every call. A named statement is prepared once per connection and then only
+// bound and executed, which on a busy database saves most of the work of a
+// short query. Prepared statements belong to one server connection, though:
+// behind a pooler that hands each transaction a different one (PgBouncer's
+// `pool_mode = transaction`, PgBouncer before 1.21 or with
+// `max_prepared_statements = 0`), they are missing or already taken there, so
+// `preparedStatements: false` sends every statement unnamed.
+
+export interface PgDialectOptions {
+  pool: pg.Pool;
+  preparedStatements: boolean;
+}
+
+export class PgDialect implements Dialect {
+  constructor(private readonly options: PgDialectOptions) {}
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver(): Driver {
+    return new PgDriver(this.options.pool, this.options.preparedStatements ? new StatementNames() : undefined);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return new PostgresIntrospector(db);
+  }
+}
+
+// Enough for every statement the server makes; past it (an import's one-off
+// statements, say) statements simply run unnamed.
+const MAX_NAMED_STATEMENTS = 500;
+
+class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  nameOf(text: string): string | undefined {
+    let name = this.names.get(text);
+    if (name === undefined && this.names.size < MAX_NAMED_STATEMENTS) {
+      name = `s${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+      this.names.set(text, name);
+    }
+    return name;
+  }
+}
+
+class PgDriver implements Driver {
+  private readonly connections = new WeakMap<pg.PoolClient, PgConnection>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly names: StatementNames | undefined,
+  ) {}
+
+  async init() {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const client = await this.pool.connect();
+    let connection = this.connections.get(client);
+    if (!connection) {
+      connection = new PgConnection(client, this.names);
+      this.connections.set(client, connection);
+    }
+    return connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : "";
+    const mode = settings.accessMode ? ` ${settings.accessMode}` : "";
+    await (connection as PgConnection).run(`start transaction${isolation}${mode}`);
+  }
+
+  async commitTransaction(connection: DatabaseConnection) {
+    await (connection as PgConnection).run("commit");
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection) {
+    await (connection as PgConnection).run("rollback");
+  }
+
+  async releaseConnection(connection: DatabaseConnection) {
+    (connection as PgConnection).client.release();
+  }
+
+  async destroy() {
+    await this.pool.end();
+  }
+}
+
+class PgConnection implements DatabaseConnection {
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly names: StatementNames | undefined,
+  ) {}
+
+  async run(text: string): Promise<void> {
+    await this.client.query(text);
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const values = compiled.parameters as unknown[];
+    // Statements without parameters (BEGIN, COMMIT, a migration's script)
+    // go as simple queries: nothing to bind, and a script may hold several.
+    const name = values.length > 0 ? this.names?.nameOf(compiled.sql) : undefined;
+    const result = await this.client.query<R & pg.QueryResultRow>(
+      name ? { name, text: compiled.sql, values } : { text: compiled.sql, values },
+    );
+    // A script of several statements answers one result each; the last one counts.
+    const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<R & pg.QueryResultRow>;
+    const changed = ["INSERT", "UPDATE", "DELETE", "MERGE"].includes(last.command);
+    return {
+      rows: last.rows ?? [],
+      ...(changed ? { numAffectedRows: BigInt(last.rowCount ?? 0) } : {}),
+    };
+  }
+
+  // biome-ignore lint/correctness/useYield: nothing here streams; fail loudly if asked.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error("streaming queries are not supported");
+  }
+}
