@@ -1,9 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite, and the fault suite that stops the PostgreSQL server itself: it
- * only runs when FAULT_PG_CTL says how (see tests/faults/), and then alone,
- * after every other file, so that no other test sees the outage.
+ * The suite; the process tests (real server processes, signals, workers: kept
+ * apart so that they do not run beside one another on a small machine); and
+ * the fault suite that stops the PostgreSQL server itself: it only runs when
+ * FAULT_PG_CTL says how (see tests/faults/), and then alone, after every other
+ * file, so that no other test sees the outage.
  */
 const faults = Boolean(process.env.FAULT_PG_CTL && process.env.DATABASE_URL);
 /** The tests of a transaction-pooling PgBouncer, which .ci/with-pgbouncer starts and names. */
@@ -18,7 +20,20 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "suite", include: ["tests/**/*.test.ts"], exclude: ["tests/faults/**", "tests/pooler/**"] },
+        test: {
+          name: "suite",
+          include: ["tests/**/*.test.ts"],
+          exclude: ["tests/faults/**", "tests/pooler/**", "tests/processes/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "processes",
+          include: ["tests/processes/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+        },
       },
       ...(pooler ? [{ extends: true as const, test: { name: "pooler", include: ["tests/pooler/**/*.test.ts"] } }] : []),
       ...(faults

@@ -21,6 +21,8 @@ export const serverEnv = (url, outbox) => ({
   NODE_ENV: "production",
   DATABASE_URL: url,
   JWT_SIGNING_KEY: SIGNING_KEY,
+  // Production asks for one (it protects /metrics); the floor ignores it.
+  METRICS_TOKEN: "bench-metrics-token-0123456789",
   ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
   REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
   LOG_LEVEL: "silent",

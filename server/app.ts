@@ -4,6 +4,7 @@ import type { Config } from "./config/config.js";
 import { createSecrets } from "./crypto/secrets.js";
 import { connectDatabase, type DatabaseHandle } from "./db/connect.js";
 import type { Deps } from "./deps.js";
+import { drainConnections } from "./http/drain.js";
 import { createHttpServer } from "./http/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { fileMailer, type Mailer, smtpMailer } from "./mail/mailer.js";
@@ -33,8 +34,11 @@ export interface App {
   sender: OutboxSender;
   /** Listens on config.http.port (0 picks a free port); resolves to the bound port. */
   start(): Promise<number>;
-  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting connections (after `keepAcceptingMs`), lets in-flight
+   * requests finish, closes the connections, then the database.
+   */
+  stop(keepAcceptingMs?: number): Promise<void>;
 }
 
 /** The composition root: every long-lived part is built here and nowhere else. */
@@ -81,12 +85,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           resolve((server.address() as AddressInfo).port);
         });
       }),
-    async stop() {
+    async stop(keepAcceptingMs = 0) {
       lifecycle.draining = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      if (keepAcceptingMs > 0) await new Promise((resolve) => setTimeout(resolve, keepAcceptingMs));
+      await drainConnections(server);
       await Promise.all([sender.stop(), pruner.stop()]);
       if (!overrides.database) await database.close();
     },

@@ -4,6 +4,7 @@ import type { Context } from "./context.js";
 import type { AppErrorData } from "./contracts/errors.js";
 import { type AppError, normalise } from "./errors.js";
 import { authenticate, loadTokenUser, verifyAccessToken, withUserId } from "./services/auth.js";
+import { isUnreadableInput, readRawInput, unreadableInput } from "./trpc-input.js";
 
 // The one initTRPC. Procedures throw AppErrors; each builder's one middleware
 // turns whatever failed into a TRPCError with the matching code and the
@@ -48,12 +49,32 @@ const asTRPCError = (app: AppError) => new TRPCError({ code: trpcCodeOf(app), me
 
 type Result = { ok: true } | { ok: false; error: TRPCError };
 
-/** A failed call as a TRPCError whose cause is its AppError; a schema's issues need the raw input for their wording. */
+/**
+ * A failed call as a TRPCError whose cause is its AppError. A bad request is
+ * either input that could not be read at all (a parse error, worded without
+ * quoting the body) or a schema's issues, which need the raw input for their
+ * wording; nothing else reads the input again.
+ */
 async function settle<R extends Result>(result: R, getRawInput: () => Promise<unknown>): Promise<R> {
   if (result.ok) return result;
-  const issues = result.error.code === "BAD_REQUEST" && !(result.error.cause instanceof TRPCError);
-  const input = issues ? await getRawInput().catch(() => undefined) : undefined;
-  throw asTRPCError(normalise(result.error, input));
+  if (result.error.code !== "BAD_REQUEST") throw asTRPCError(normalise(result.error));
+  const input = await readRawInput(getRawInput);
+  if (isUnreadableInput(input, result.error)) throw asTRPCError(unreadableInput(result.error));
+  throw asTRPCError(normalise(result.error, input.ok ? input.value : undefined));
+}
+
+/**
+ * Reads the input before the procedure runs, so that one without an input
+ * schema still refuses an unreadable one rather than run (tRPC reads lazily;
+ * the read is kept, so the input parser reads nothing twice).
+ */
+async function readable(getRawInput: () => Promise<unknown>): Promise<void> {
+  try {
+    await getRawInput();
+  } catch (error) {
+    const unreadable = error instanceof TRPCError && error.code === "BAD_REQUEST";
+    throw asTRPCError(unreadable ? unreadableInput(error) : normalise(error));
+  }
 }
 
 /** Runs `step`; what it throws leaves as a TRPCError like any other failure. */
@@ -68,11 +89,15 @@ async function before<T>(step: () => Promise<T>): Promise<T> {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(async ({ next, getRawInput }) => settle(await next(), getRawInput));
+export const publicProcedure = t.procedure.use(async ({ next, getRawInput }) => {
+  await readable(getRawInput);
+  return settle(await next(), getRawInput);
+});
 
 /** Verifies the bearer access token (simplejwt's rules and errors) and narrows `ctx.user`. */
 export const protectedProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   const { user, sid } = await before(() => authenticate(ctx.deps, ctx.authorization));
+  await readable(getRawInput);
   return settle(await next({ ctx: { user, sessionId: sid } }), getRawInput);
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { JwtAlgorithm, RetiredKey } from "../signing-keys.js";
-import { type Env, parseEnv } from "./env.js";
+import { ConfigError, type Env, parseEnv } from "./env.js";
 import { type DevKeys, resolveKeys } from "./keys.js";
 import {
   type EmailVerificationConfig,
@@ -27,8 +27,10 @@ export interface Config {
     readonly corsAllowCredentials: boolean;
     /** Proxies whose X-Forwarded-For is believed: addresses or CIDR subnets. */
     readonly trustedProxies: readonly string[];
-    /** When set, /metrics asks for `Authorization: Bearer <token>`. */
+    /** When set, /metrics asks for `Authorization: Bearer <token>`; required in production. */
     readonly metricsToken: string | undefined;
+    /** Seconds a shutdown waits for requests in flight. */
+    readonly shutdownTimeout: number;
     /** Cookie mode's session endpoints (http/cookie-session/): off unless REFRESH_COOKIE. */
     readonly refreshCookie: {
       readonly enabled: boolean;
@@ -96,8 +98,17 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
   const resolvePath = options.resolvePath ?? ((path: string) => path);
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
   const keys = resolveKeys(env, options, (path) => readFile(resolvePath(path)));
+  if (env.NODE_ENV === "production" && env.METRICS_TOKEN === undefined) {
+    // Request counts, routes and failure rates are not for anyone who can reach the port.
+    throw new ConfigError(["METRICS_TOKEN: is required when NODE_ENV=production (it protects /metrics)"]);
+  }
   const usesPglite = env.DATABASE_URL === undefined;
   const notices: string[] = [];
+  if (usesPglite && env.NODE_ENV === "production") {
+    notices.push(
+      "NODE_ENV=production on the embedded PGlite database: one process, no replication or backups; set DATABASE_URL (docs/deployment.md)",
+    );
+  }
   if (usesPglite && (env.WEB_CONCURRENCY ?? 1) > 1) {
     notices.push(
       `WEB_CONCURRENCY=${env.WEB_CONCURRENCY} ignored: the embedded PGlite database serves one process; set DATABASE_URL to use several`,
@@ -122,6 +133,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       corsAllowCredentials: env.CORS_ALLOW_CREDENTIALS,
       trustedProxies: env.TRUSTED_PROXIES,
       metricsToken: env.METRICS_TOKEN,
+      shutdownTimeout: env.SHUTDOWN_TIMEOUT,
       refreshCookie: {
         enabled: env.REFRESH_COOKIE,
         sameSite: env.REFRESH_COOKIE_SAMESITE === "lax" ? "Lax" : "Strict",

@@ -201,9 +201,13 @@ export const envSchema = z.object({
   EMAIL_VERIFICATION_URL: urlWithScheme(["http:", "https:"], "https://app.example.com/verify-email"),
   EMAIL_VERIFICATION_TIMEOUT: seconds(86400),
   PRUNE_INTERVAL: seconds(900),
+  // How long a shutdown waits for requests in flight before it cuts them.
+  SHUTDOWN_TIMEOUT: seconds(10),
   // Django's DATA_UPLOAD_MAX_MEMORY_SIZE: what the service it replaces accepted.
   MAX_BODY_BYTES: positiveInt(64 * 1024 * 1024).default(2_621_440),
   METRICS_TOKEN: z.preprocess(blankToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
+  // Read before the rest (env-file.ts): listed here so that it is documented and checked like the others.
+  ENV_FILE: optionalText,
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z

@@ -44,10 +44,14 @@ export const errorStatus = {
   not_found: 404,
   /** A query sent as a mutation, or the other way round. */
   method_not_allowed: 405,
+  /** The request's headers did not arrive in time. */
+  request_timeout: 408,
   /** The body is over `MAX_BODY_BYTES`. */
   payload_too_large: 413,
   /** The body's content type is not one the server reads. */
   unsupported_media_type: 415,
+  /** The request's headers are over 16 KiB. */
+  header_fields_too_large: 431,
   /** Too many attempts; `retryAfter` says when to try again (seconds). */
   throttled: 429,
   /** A fault of the server's; the details are in its log, never in the answer. */

@@ -18,13 +18,21 @@ const ALLOW_HEADERS =
 const PREFLIGHT_MAX_AGE = "86400";
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
-export function createCorsPolicy(allowedOrigins: readonly string[], allowCredentials: boolean): CorsPolicy {
+export function createCorsPolicy(
+  allowedOrigins: readonly string[],
+  allowCredentials: boolean,
+  onRefused: (origin: string, host: string | undefined) => void = () => {},
+): CorsPolicy {
   const allowed = new Set(allowedOrigins);
 
   const headers = (req: IncomingMessage): Readonly<Record<string, string>> => {
     const origin = req.headers.origin;
+    if (origin === undefined) return NONE;
     // django-cors-headers also accepts the origin with a trailing slash.
-    if (origin === undefined || !allowed.has(origin.replace(/\/$/, ""))) return NONE;
+    if (!allowed.has(origin.replace(/\/$/, ""))) {
+      onRefused(origin, req.headers.host);
+      return NONE;
+    }
     return {
       "Access-Control-Allow-Origin": origin,
       ...(allowCredentials ? { "Access-Control-Allow-Credentials": "true" } : {}),

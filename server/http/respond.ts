@@ -50,19 +50,25 @@ const VARY = "Accept, Origin";
 /**
  * Requests Node's parser refuses (an unknown method, a head over 16 KiB, bad
  * framing) still get a JSON answer with the usual headers, then the socket closes.
+ * The parser stops before it hands over the path, so the body carries both
+ * envelopes: REST's `{detail}` and tRPC's `{error}` (for /trpc/ clients).
  */
 export function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const [status, reason] =
+  const [status, reason, appCode, trpcCode, rpcCode] =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? [431, "Request Header Fields Too Large"]
+      ? [431, "Request Header Fields Too Large", "header_fields_too_large", "BAD_REQUEST", -32600]
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "Request Timeout"]
-        : [400, "Bad Request"];
-  const body = JSON.stringify({ detail: `${reason}.` });
+        ? [408, "Request Timeout", "request_timeout", "TIMEOUT", -32008]
+        : [400, "Bad Request", "parse_error", "PARSE_ERROR", -32700];
+  const message = `${reason}.`;
+  const body = JSON.stringify({
+    detail: message,
+    error: { message, code: rpcCode, data: { code: trpcCode, httpStatus: status, appCode } },
+  });
   const headers = Object.entries({
     ...SECURITY_HEADERS,
     "Content-Type": "application/json",

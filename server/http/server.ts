@@ -6,11 +6,13 @@ import { normalise } from "../errors.js";
 import { isProcedurePath } from "../procedure-table.js";
 import { cookieSessionRoute, createCookieSessionHandler } from "./cookie-session/handler.js";
 import { createCorsPolicy } from "./cors.js";
+import { corsRefusalWarner } from "./cors-warnings.js";
 import { createDocsHandler } from "./docs.js";
 import { createOpsHandler, type Lifecycle } from "./ops.js";
 import { requestInfoReader } from "./request-info.js";
 import { answerMalformedRequest, jsonReply, SECURITY_HEADERS, send } from "./respond.js";
 import { createRestHandler } from "./rest/handler.js";
+import { rootReply } from "./root.js";
 import { createTrpcHandler } from "./trpc-handler.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -23,7 +25,11 @@ const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
  */
 export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: false }): Server {
   const { config, log, metrics } = deps;
-  const cors = createCorsPolicy(config.http.corsAllowedOrigins, config.http.corsAllowCredentials);
+  const cors = createCorsPolicy(
+    config.http.corsAllowedOrigins,
+    config.http.corsAllowCredentials,
+    corsRefusalWarner(log),
+  );
   const logInternal = (error: unknown, req: IncomingMessage) =>
     log.error(
       { err: error, method: req.method, path: pathOf(req), requestId: req.headers["x-request-id"] },
@@ -40,6 +46,8 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
 
   const server = createServer(async (req, res) => {
     const started = process.hrtime.bigint();
+    // Shutting down: this connection ends after this answer.
+    if (lifecycle.draining) res.setHeader("Connection", "close");
     const pathname = pathOf(req);
     const supplied = req.headers["x-request-id"];
     const requestId = typeof supplied === "string" && REQUEST_ID.test(supplied) ? supplied : randomUUID();
@@ -103,6 +111,11 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
         return;
       }
       if (req.method === "GET" || headOnly) {
+        if (pathname === "/") {
+          route = "/";
+          send(res, rootReply(req), headOnly, common);
+          return;
+        }
         const opsReply = await ops(pathname, req);
         if (opsReply) {
           route = pathname;

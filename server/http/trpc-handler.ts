@@ -33,9 +33,12 @@ export function createTrpcHandler(
 
 /** What a tRPC handler does with a failure: logs ours, counts authentication's. */
 export function reportTrpcError(deps: Deps, logInternal: (error: unknown, req: IncomingMessage) => void) {
-  return ({ error, req }: { error: TRPCError; req: IncomingMessage }) => {
+  return ({ error, req, path }: { error: TRPCError; req: IncomingMessage; path?: string | undefined }) => {
     const app = normalise(error);
     if (app.code === "internal_error") logInternal(app.cause ?? error, req);
+    // The client's mistake, and its parser message would quote the body: no content, no alarm.
+    else if (app.code === "parse_error")
+      deps.log.debug({ path, requestId: req.headers["x-request-id"] }, "unparseable tRPC input");
     if (AUTH_FAILURES.has(app.code)) deps.metrics.authFailure(app.code);
   };
 }

@@ -1,7 +1,8 @@
 import type { Secrets } from "../crypto/secrets.js";
 import type { Db } from "../db/connect.js";
-import { type ClaimedMail, claimDueMail, markDead, markRetry, markSent } from "../db/repositories/outbox.js";
+import { type ClaimedMail, claimNextMail, markDead, markRetry, markSent } from "../db/repositories/outbox.js";
 import type { Logger } from "../logger.js";
+import { holdLease } from "./lease.js";
 import type { Mailer } from "./mailer.js";
 import type { SealedParts } from "./queue.js";
 
@@ -13,11 +14,10 @@ export interface SenderOptions {
   maxDelayMs: number;
   /** Failed attempts after which a mail is dead-lettered. */
   maxAttempts: number;
-  /** A claimed mail comes back to others after this, should its sender die. */
+  /** A claimed mail comes back to others after this, should its sender die; renewed while it is being sent. */
   leaseMs: number;
   /** Longest a single delivery may take before it counts as failed. */
   sendTimeoutMs: number;
-  batchSize: number;
 }
 
 export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
@@ -25,9 +25,8 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   baseDelayMs: 5_000,
   maxDelayMs: 15 * 60_000,
   maxAttempts: 8,
-  leaseMs: 120_000,
+  leaseMs: 60_000,
   sendTimeoutMs: 60_000,
-  batchSize: 10,
 };
 
 export interface OutboxSender {
@@ -50,8 +49,9 @@ export interface SenderDeps {
 
 /**
  * Delivers the outbox with retries, exponential backoff and a dead letter,
- * across restarts and processes: rows are claimed with FOR UPDATE SKIP LOCKED,
- * so several senders never deliver the same mail twice.
+ * across restarts and processes: each mail is claimed with FOR UPDATE SKIP
+ * LOCKED under a lease renewed while it is sent, so several senders never
+ * deliver the same mail twice, however slow the SMTP server.
  */
 export function createOutboxSender(deps: SenderDeps, options: SenderOptions = DEFAULT_SENDER_OPTIONS): OutboxSender {
   let running = false;
@@ -69,41 +69,57 @@ export function createOutboxSender(deps: SenderDeps, options: SenderOptions = DE
   async function deliver(mail: ClaimedMail): Promise<void> {
     const opened = mail.sealedBody ? deps.secrets.open(mail.sealedBody) : undefined;
     if (opened === undefined) {
-      await markDead(deps.db, mail.id, "the body cannot be opened (sealed under another SECRET_KEY?)");
+      await markDead(deps.db, mail, "the body cannot be opened (sealed under another SECRET_KEY?)");
       deps.log.error({ mailId: mail.id, kind: mail.kind }, "mail dead-lettered: unreadable body");
       return;
     }
     const parts = JSON.parse(opened) as SealedParts;
+    const lease = holdLease(deps.db, mail, options.leaseMs, deps.log);
+    let failure: unknown;
     try {
       await withTimeout(
         deps.mailer.send({ from: deps.from, to: mail.to, subject: mail.subject, text: parts.text, html: parts.html }),
         options.sendTimeoutMs,
       );
-      await markSent(deps.db, mail.id);
-      deps.log.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, "mail sent");
     } catch (error) {
-      const reason = describe(error);
-      if (mail.attempts >= options.maxAttempts) {
-        await markDead(deps.db, mail.id, reason);
-        deps.log.error({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts, reason }, "mail dead-lettered");
+      failure = error ?? new Error("unknown failure");
+    } finally {
+      await lease.release();
+    }
+    if (failure === undefined) {
+      if (await markSent(deps.db, mail)) {
+        deps.log.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, "mail sent");
       } else {
-        const delay = delayFor(mail.attempts);
-        await markRetry(deps.db, mail.id, delay / 1000, reason);
         deps.log.warn(
-          { mailId: mail.id, kind: mail.kind, attempts: mail.attempts, retryInMs: Math.round(delay), reason },
-          "mail delivery failed; will retry",
+          { mailId: mail.id, kind: mail.kind },
+          "mail sent after its lease was taken over: it may arrive twice",
         );
       }
+      return;
+    }
+    const reason = describe(failure);
+    if (mail.attempts >= options.maxAttempts) {
+      if (await markDead(deps.db, mail, reason)) {
+        deps.log.error({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts, reason }, "mail dead-lettered");
+      }
+    } else {
+      const delay = delayFor(mail.attempts);
+      await markRetry(deps.db, mail, delay / 1000, reason);
+      deps.log.warn(
+        { mailId: mail.id, kind: mail.kind, attempts: mail.attempts, retryInMs: Math.round(delay), reason },
+        "mail delivery failed; will retry",
+      );
     }
   }
 
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const batch = await claimDueMail(deps.db, options.batchSize, options.leaseMs / 1000);
-      for (const mail of batch) await deliver(mail);
-      handled += batch.length;
-      if (batch.length < options.batchSize || stopping) return handled;
+      const mail = await claimNextMail(deps.db, options.leaseMs / 1000);
+      if (!mail) return handled;
+      await deliver(mail);
+      handled += 1;
+      if (stopping) return handled;
     }
   }
 

@@ -1,7 +1,8 @@
 import cluster from "node:cluster";
-import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/connect.js";
 import { countMail } from "../db/repositories/outbox.js";
+import { answerPrimary, scrapeThroughPrimary } from "./cluster-metrics.js";
 import { createRequestMetrics } from "./request-metrics.js";
 
 /**
@@ -19,9 +20,6 @@ export interface Metrics {
   render(): Promise<string>;
   readonly contentType: string;
 }
-
-const REQUEST = "metrics:request";
-const RESPONSE = "metrics:response";
 
 export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
@@ -50,7 +48,7 @@ export function createMetrics(db: Db): Metrics {
       for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
     },
   });
-  if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
+  if (cluster.isWorker) answerPrimary(registry);
 
   return {
     registry,
@@ -61,39 +59,6 @@ export function createMetrics(db: Db): Metrics {
     },
     observeRequest: requests.observe,
     authFailure: (reason) => failures.inc({ reason }),
-    render: () => (cluster.isWorker && process.send ? fromPrimary() : registry.metrics()),
+    render: () => (cluster.isWorker && process.send ? scrapeThroughPrimary() : registry.metrics()),
   };
-}
-
-let nextRequest = 0;
-
-function fromPrimary(): Promise<string> {
-  const id = `${process.pid}:${nextRequest++}`;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      process.off("message", onMessage);
-      reject(new Error("the primary did not answer for metrics"));
-    }, 5_000);
-    const onMessage = (message: { type?: string; id?: string; text?: string; error?: string }) => {
-      if (message?.type !== RESPONSE || message.id !== id) return;
-      clearTimeout(timer);
-      process.off("message", onMessage);
-      if (message.error !== undefined) reject(new Error(message.error));
-      else resolve(message.text ?? "");
-    };
-    process.on("message", onMessage);
-    process.send?.({ type: REQUEST, id });
-  });
-}
-
-/** In the primary: aggregates every worker's metrics for whichever worker asks. */
-export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
-  cluster.on("message", (worker, message: { type?: string; id?: string }) => {
-    if (message?.type !== REQUEST) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: RESPONSE, id: message.id, text }),
-      (error: unknown) => worker.send({ type: RESPONSE, id: message.id, error: String(error) }),
-    );
-  });
 }

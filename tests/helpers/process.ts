@@ -19,6 +19,8 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     ...(process.env.DATABASE_PREPARED_STATEMENTS
       ? { DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS }
       : {}),
+    // Never the checkout's own .env.
+    ENV_FILE: "/dev/null",
     ...extra,
   };
 }
@@ -51,10 +53,14 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `node dist/server/main.js` and waits for its "listening" log line(s). */
-export function startServer(env: Record<string, string>, listeners = 1): Promise<RunningServer> {
+/** Starts `node dist/server/main.js` (or `file`) and waits for its "listening" log line(s). */
+export function startServer(
+  env: Record<string, string>,
+  listeners = 1,
+  file = entry("server"),
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry("server")], { env, cwd: projectRoot });
+    const child = spawn(process.execPath, [file], { env, cwd: projectRoot });
     const lines: Array<Record<string, unknown>> = [];
     let buffer = "";
     let stderr = "";

@@ -19,6 +19,8 @@ export interface TestSmtp {
   delivered: Delivered[];
   /** accept (default), refuse every recipient with 550, or never finish the DATA phase. */
   mode: SmtpMode;
+  /** In accept mode, how long each mail takes to be accepted (a slow server). */
+  delayMs: number;
   /** Resolves with the first delivered mail (now or later) that matches. */
   waitFor(match: (mail: Delivered) => boolean, timeoutMs?: number): Promise<Delivered>;
   /** Closes the listener: the port then refuses connections, as a down server does. */
@@ -47,6 +49,7 @@ export async function startSmtp(options: { port?: number; listen?: boolean } = {
     port,
     delivered: [],
     mode: "accept",
+    delayMs: 0,
     waitFor(match, timeoutMs = 10_000) {
       const found = state.delivered.find(match);
       if (found) return Promise.resolve(found);
@@ -85,7 +88,11 @@ export async function startSmtp(options: { port?: number; listen?: boolean } = {
             stream.resume();
             return;
           }
-          simpleParser(stream).then((parsed) => {
+          const accepted = simpleParser(stream).then(async (parsed) => {
+            if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+            return parsed;
+          });
+          accepted.then((parsed) => {
             const mail: Delivered = {
               to: (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).map((a) => a.text).join(", "),
               from: parsed.from?.text ?? "",

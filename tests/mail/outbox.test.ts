@@ -186,7 +186,7 @@ describe("the transactional outbox", () => {
     const senders = [database.db, second?.db ?? database.db].map((db) =>
       createOutboxSender(
         { db, mailer: smtpMailer(smtp.url), secrets, log: pino({ level: "silent" }), from: "a@b.test" },
-        { ...DEFAULT_FAST, batchSize: 3 },
+        { ...DEFAULT_FAST },
       ),
     );
     try {
@@ -195,6 +195,46 @@ describe("the transactional outbox", () => {
       if (database.url) expect(handled.every((count) => count > 0)).toBe(true);
       const delivered = smtp.delivered.filter((m) => m.to.startsWith("twice-")).map((m) => m.to);
       expect(delivered.sort()).toEqual([...addresses].sort());
+    } finally {
+      for (const sender of senders) await sender.stop();
+      await second?.close();
+      await smtp.stop();
+    }
+  });
+
+  it("delivers each mail once when SMTP is slower than the lease: two senders, the lease renewed while sending", async () => {
+    const secrets = createSecrets(testConfig().secretKey);
+    const queue = createMailQueue(secrets);
+    const addresses = Array.from({ length: 4 }, (_, i) => `slow-${i}@example.com`);
+    for (const to of addresses) await queue.enqueue(database.db, otpMail("Acme", to, "123456", 300));
+
+    const smtp = await startSmtp();
+    // Each mail takes two and a half leases to be accepted (the real case: 15 s a mail, a 120 s lease for ten).
+    smtp.delayMs = 2_500;
+    const second = database.url ? await connectDatabase({ url: database.url, pgliteDir: "", poolSize: 3 }) : undefined;
+    const logs = [capturedLogger(), capturedLogger()];
+    const senders = [database.db, second?.db ?? database.db].map((db, index) =>
+      createOutboxSender(
+        { db, mailer: smtpMailer(smtp.url), secrets, log: (logs[index] ?? capturedLogger()).log, from: "a@b.test" },
+        // Both keep looking for due mail, as running servers do: a lapsed lease would be taken over.
+        { ...DEFAULT_FAST, pollMs: 100, leaseMs: 1_000, sendTimeoutMs: 20_000 },
+      ),
+    );
+    try {
+      for (const sender of senders) sender.start();
+      await expect
+        .poll(async () => (await outbox().where("status", "=", "sent").execute()).length, { timeout: 30_000 })
+        .toBe(addresses.length);
+      // stop() waits for a delivery in progress: whatever either sender had on the wire has arrived.
+      for (const sender of senders) await sender.stop();
+      const delivered = smtp.delivered.map((m) => m.to);
+      expect(delivered.sort()).toEqual([...addresses].sort());
+      expect((await outbox().execute()).map((row) => row.attempts)).toEqual(addresses.map(() => 1));
+      // Both senders delivered: each claims one mail at a time, not a batch the other then waits on.
+      const sentBy = logs.map(({ lines }) => lines.filter((line) => JSON.parse(line).msg === "mail sent").length);
+      expect(sentBy.every((count) => count > 0)).toBe(true);
+      expect(sentBy.reduce((a, b) => a + b, 0)).toBe(addresses.length);
+      for (const { lines } of logs) expect(lines.join("\n")).not.toMatch(/lease lost|taken over/);
     } finally {
       for (const sender of senders) await sender.stop();
       await second?.close();

@@ -289,7 +289,11 @@ describe("passkey sign-in", () => {
 
 describe("passkeys switched off", () => {
   it("answers passkeys_disabled in production without WEBAUTHN_RP_ID", async () => {
-    const off = await startTestApp({ NODE_ENV: "production", SECRET_KEY: "s".repeat(40) });
+    const off = await startTestApp({
+      NODE_ENV: "production",
+      SECRET_KEY: "s".repeat(40),
+      METRICS_TOKEN: "m".repeat(32),
+    });
     try {
       const { authorization } = await signUp(off);
       expect((await appError(off.caller(authorization).passkey.registrationOptions())).code).toBe("passkeys_disabled");

@@ -95,7 +95,6 @@ describe("paths, methods and framing", () => {
 
   it("answers unknown paths with 404 {detail}", async () => {
     for (const path of [
-      "/",
       "/nope",
       "/api/",
       "/api/nope/",
@@ -108,6 +107,8 @@ describe("paths, methods and framing", () => {
       expect([path, res.status, res.body]).toEqual([path, 404, { detail: "Not found." }]);
       expect(res.headers.get("content-type")).toBe("application/json");
     }
+    // The root answers GET (tests/rest/first-contact.test.ts), nothing else.
+    expect((await api.post("/", {})).status).toBe(404);
   });
 
   it("sends Django's security headers and a request id on every response", async () => {
@@ -244,7 +245,7 @@ describe("details a Django client may lean on", () => {
     const res = await rawRequest(app().url, "FOO", "/api/token/", {}).catch((error: Error) => error);
     if (res instanceof Error) throw res;
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toEqual({ detail: "Bad Request." });
+    expect(JSON.parse(res.text)).toMatchObject({ detail: "Bad Request." });
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     const huge = await rawRequest(app().url, "GET", "/api/token/", { "x-big": "y".repeat(20_000) });
     expect(huge.status).toBe(431);

@@ -110,11 +110,35 @@ describe("configuration", () => {
       /JWT_SIGNING_KEY: is required when NODE_ENV=production/,
     );
     expect(() => loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: "short" })).toThrow(/at least 32 bytes/);
-    expect(loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: "é".repeat(16) }).jwt.signingKey).toHaveLength(16);
+    const metrics = { METRICS_TOKEN: "metrics-token-0123456789" };
+    expect(
+      loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: "é".repeat(16), ...metrics }).jwt.signingKey,
+    ).toHaveLength(16);
     expect(() => loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: "é".repeat(15) })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: KEY, SECRET_KEY: "short" })).toThrow(
       /SECRET_KEY: must be at least 32 bytes/,
     );
+  });
+
+  it("in production, keeps /metrics closed: METRICS_TOKEN is required", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: KEY })).toThrow(
+      "METRICS_TOKEN: is required when NODE_ENV=production (it protects /metrics)",
+    );
+    const config = loadConfig({
+      NODE_ENV: "production",
+      JWT_SIGNING_KEY: KEY,
+      METRICS_TOKEN: "metrics-token-0123456789",
+    });
+    expect(config.http.metricsToken).toBe("metrics-token-0123456789");
+    expect(loadConfig({ JWT_SIGNING_KEY: KEY }).http.metricsToken).toBeUndefined();
+  });
+
+  it("warns when production runs on the embedded PGlite database", () => {
+    const production = { NODE_ENV: "production", JWT_SIGNING_KEY: KEY, METRICS_TOKEN: "metrics-token-0123456789" };
+    expect(loadConfig(production).notices).toEqual([
+      expect.stringMatching(/^NODE_ENV=production on the embedded PGlite/),
+    ]);
+    expect(loadConfig({ ...production, DATABASE_URL: "postgres://h/db" }).notices).toEqual([]);
   });
 
   it("outside production, generates a key once into an ignored file and warns", () => {

@@ -93,7 +93,13 @@ describe("asymmetric signing configuration", () => {
       "SECRET_KEY: is required when NODE_ENV=production",
     ]);
     expect(
-      problems({ NODE_ENV: "production", JWT_ALGORITHM: "EdDSA", JWT_PRIVATE_KEY: ed, SECRET_KEY: SECRET }),
+      problems({
+        NODE_ENV: "production",
+        JWT_ALGORITHM: "EdDSA",
+        JWT_PRIVATE_KEY: ed,
+        SECRET_KEY: SECRET,
+        METRICS_TOKEN: "metrics-token-0123456789",
+      }),
     ).toEqual([]);
   });
 

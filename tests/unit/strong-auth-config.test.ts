@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/config/config.js";
 
 const KEY = "k".repeat(32);
-const PRODUCTION = { NODE_ENV: "production", JWT_SIGNING_KEY: KEY, SECRET_KEY: "s".repeat(32) };
+const PRODUCTION = {
+  NODE_ENV: "production",
+  JWT_SIGNING_KEY: KEY,
+  SECRET_KEY: "s".repeat(32),
+  METRICS_TOKEN: "m".repeat(32),
+};
 
 function problems(env: Record<string, string>): string[] {
   try {

@@ -29,12 +29,14 @@ export async function insertMail(db: Executor, mail: NewMail): Promise<number> {
 }
 
 /**
- * Claims due mail for one sender: rows locked by another sender are skipped,
- * and each claimed row is leased (pushed into the future) and counted as an
- * attempt, so a sender that dies mid-send gives it back after the lease.
+ * Claims the next due mail for one sender: rows locked by another sender are
+ * skipped, and the claimed row is leased (pushed into the future) and counted
+ * as an attempt, so a sender that dies mid-send gives it back after the lease.
+ * One mail at a time: a lease then covers one delivery (renewed while it
+ * lasts), never a queue of them, and several senders share the work.
  */
-export async function claimDueMail(db: Executor, limit: number, leaseSeconds: number): Promise<ClaimedMail[]> {
-  const rows = await db
+export async function claimNextMail(db: Executor, leaseSeconds: number): Promise<ClaimedMail | undefined> {
+  const row = await db
     .updateTable("outbox_mails")
     .set({
       attempts: sql`attempts + 1`,
@@ -42,48 +44,75 @@ export async function claimDueMail(db: Executor, limit: number, leaseSeconds: nu
     })
     .where(
       "id",
-      "in",
+      "=",
       db
         .selectFrom("outbox_mails")
         .select("id")
         .where("status", "=", "pending")
         .where("next_attempt_at", "<=", sql<Date>`now()`)
         .orderBy("next_attempt_at")
-        .limit(limit)
+        .limit(1)
         .forUpdate()
         .skipLocked(),
     )
     .returning(["id", "kind", "to_address", "subject", "sealed_body", "attempts"])
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    kind: row.kind,
-    to: row.to_address,
-    subject: row.subject,
-    sealedBody: row.sealed_body,
-    attempts: row.attempts,
-  }));
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      kind: row.kind,
+      to: row.to_address,
+      subject: row.subject,
+      sealedBody: row.sealed_body,
+      attempts: row.attempts,
+    }
+  );
+}
+
+/**
+ * A claim is its mail's id and attempt count: every later write names both, so
+ * a sender whose lease was taken over (it stalled) changes nothing any more.
+ * Each returns whether the claim still held.
+ */
+export type Claim = Pick<ClaimedMail, "id" | "attempts">;
+
+const held = (db: Executor, claim: Claim) =>
+  db
+    .updateTable("outbox_mails")
+    .where("id", "=", claim.id)
+    .where("attempts", "=", claim.attempts)
+    .where("status", "=", "pending");
+
+const changed = (result: { numUpdatedRows: bigint }) => result.numUpdatedRows > 0n;
+
+/** Pushes the lease further while the delivery lasts. */
+export async function renewLease(db: Executor, claim: Claim, leaseSeconds: number): Promise<boolean> {
+  return changed(
+    await held(db, claim)
+      .set({ next_attempt_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 /** Sent mail keeps its metadata but loses its body: no code outlives its delivery. */
-export async function markSent(db: Executor, id: number): Promise<void> {
-  await db
-    .updateTable("outbox_mails")
-    .set({ status: "sent", sent_at: sql`now()`, sealed_body: null, last_error: null })
-    .where("id", "=", id)
-    .execute();
+export async function markSent(db: Executor, claim: Claim): Promise<boolean> {
+  return changed(
+    await held(db, claim)
+      .set({ status: "sent", sent_at: sql`now()`, sealed_body: null, last_error: null })
+      .executeTakeFirstOrThrow(),
+  );
 }
 
-export async function markRetry(db: Executor, id: number, delaySeconds: number, error: string): Promise<void> {
-  await db
-    .updateTable("outbox_mails")
-    .set({ next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error })
-    .where("id", "=", id)
-    .execute();
+export async function markRetry(db: Executor, claim: Claim, delaySeconds: number, error: string): Promise<boolean> {
+  return changed(
+    await held(db, claim)
+      .set({ next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error })
+      .executeTakeFirstOrThrow(),
+  );
 }
 
-export async function markDead(db: Executor, id: number, error: string): Promise<void> {
-  await db.updateTable("outbox_mails").set({ status: "dead", last_error: error }).where("id", "=", id).execute();
+export async function markDead(db: Executor, claim: Claim, error: string): Promise<boolean> {
+  return changed(await held(db, claim).set({ status: "dead", last_error: error }).executeTakeFirstOrThrow());
 }
 
 export interface MailListing {

@@ -11,6 +11,8 @@ export interface CompiledRoute {
   route: RestRoute;
   plan: CoercionPlan;
   procedure: AnyTRPCProcedure;
+  /** The procedure has an input schema: without one, nothing of the request is read for it. */
+  takesInput: boolean;
 }
 
 export interface PathEntry {
@@ -59,10 +61,12 @@ export function compileRoutes(table: readonly RestRoute[]): PathEntry[] {
       entries.set(bare, entry);
     }
     const candidates = entry.byMethod.get(route.method) ?? [];
+    const { input } = procedureInfo(route.procedure);
     candidates.push({
       route,
-      plan: coercionPlan(procedureInfo(route.procedure).input, route.lenientFields),
+      plan: coercionPlan(input, route.lenientFields),
       procedure: procedureAt(route.procedure),
+      takesInput: input !== undefined,
     });
     entry.byMethod.set(route.method, candidates);
     entry.everyRouteProtected &&= route.auth === true;

@@ -80,6 +80,7 @@ export function createRestHandler(
     let input: unknown;
     let reading: Promise<unknown> | undefined;
     const readInput = () => {
+      if (!compiled.takesInput) return NO_INPUT;
       reading ??= requestInput(req, url, compiled, params, deps.config.http.maxBodyBytes).then((value) => {
         input = value;
         return value;
@@ -98,7 +99,8 @@ export function createRestHandler(
   }
 }
 
-const noInput = async () => undefined;
+const NO_INPUT: Promise<unknown> = Promise.resolve(undefined);
+const noInput = () => NO_INPUT;
 
 const NO_CAPTURES: readonly string[] = [];
 

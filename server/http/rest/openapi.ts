@@ -1,101 +1,46 @@
-import { z } from "zod";
+import type { ProcedurePath } from "../../procedure-table.js";
 import { procedureInfo } from "../../procedure-table.js";
+import { badRequest, errorHeaders, errorResponses, errorSchemas } from "./openapi-errors.js";
+import { operationExamples } from "./openapi-examples.js";
+import { type JsonSchema, namedSchemas, referToComponents, toSchema } from "./openapi-schemas.js";
 import { type RestRoute, routes } from "./routes.js";
 
 /**
  * The OpenAPI 3.1 document of the REST surface, from the same route table and
  * Zod contracts that serve it: paths, request bodies and query parameters from
- * the procedures' inputs, responses from their outputs, and the error bodies
- * the Django wire format uses.
+ * the procedures' inputs, answers from their outputs, and every error the
+ * server can send there, in the Django wire format's shapes.
  */
-type JsonSchema = Record<string, unknown>;
 
-const toSchema = (schema: unknown, io: "input" | "output"): JsonSchema => {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema as z.ZodType, {
-    io,
-    unrepresentable: "any",
-  }) as JsonSchema;
-  return json;
-};
+/** Procedures whose REST answers include simplejwt's 401s without a bearer token. */
+const TOKEN_PROCEDURES = new Set<ProcedurePath>(["auth.obtainToken", "auth.refresh", "auth.verify", "auth.blacklist"]);
 
-/** Procedures whose REST answers include simplejwt's 401s. */
-const TOKEN_PROCEDURES = new Set<string>(["auth.obtainToken", "auth.refresh", "auth.verify", "auth.blacklist"]);
+/** Procedures behind a throttle (services/throttle.ts): they can answer 429. */
+const THROTTLED_PROCEDURES = new Set<ProcedurePath>([
+  "auth.register",
+  "auth.obtainToken",
+  "otp.request",
+  "otp.verify",
+  "passwordReset.request",
+  "passwordReset.confirm",
+  "user.changePassword",
+  "email.change",
+]);
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
-const errorResponse = (description: string, schema: string) => ({ description, content: jsonContent(ref(schema)) });
-
-const components = {
-  securitySchemes: {
-    bearerAuth: {
-      type: "http",
-      scheme: "bearer",
-      bearerFormat: "JWT",
-      description: "An access token from POST /api/token/ (simplejwt-compatible HS256).",
-    },
-  },
-  schemas: {
-    FieldErrors: {
-      type: "object",
-      description:
-        "DRF field errors: each field (or `non_field_errors`) with its messages, in the serializer's field order.",
-      additionalProperties: { type: "array", items: { type: "string" } },
-      example: { username: ["A user with that username already exists."] },
-    },
-    Detail: {
-      type: "object",
-      required: ["detail"],
-      properties: { detail: { type: "string" } },
-      example: { detail: "Not found." },
-    },
-    AuthError: {
-      type: "object",
-      description: "simplejwt's 401 body; `code` is absent when no credentials were sent.",
-      required: ["detail"],
-      properties: {
-        detail: { type: "string" },
-        code: {
-          type: "string",
-          enum: ["bad_authorization_header", "token_not_valid", "user_not_found", "user_inactive"],
-        },
-        messages: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              token_class: { type: "string" },
-              token_type: { type: "string" },
-              message: { type: "string" },
-            },
-          },
-        },
-      },
-      example: { detail: "Given token not valid for any token type", code: "token_not_valid" },
-    },
-    CodedError: {
-      type: "object",
-      description: "An error with its machine code (see server/contracts/errors.ts).",
-      required: ["detail"],
-      properties: { detail: { type: "string" }, code: { type: "string" } },
-      example: { detail: "Invalid or expired code.", code: "mfa_code_invalid" },
-    },
-    Message: {
-      type: "object",
-      description: "The seed service's login endpoints answer `{message}`.",
-      required: ["message"],
-      properties: { message: { type: "string" } },
-      example: { message: "Invalid credentials" },
-    },
-  },
-} as const;
+const response = (name: keyof typeof errorResponses) => ({ $ref: `#/components/responses/${name}` });
+const hasBody = (route: RestRoute) => route.method === "POST" || route.method === "PUT" || route.method === "PATCH";
 
 function parameters(route: RestRoute, inputSchema: JsonSchema) {
-  const pathParams = [...route.path.matchAll(/:([a-z]+)/gi)].map(([, name = ""]) => ({
-    name,
-    in: "path",
-    required: true,
-    schema: route.textParams?.includes(name) ? { type: "string", maxLength: 64 } : { type: "integer", minimum: 1 },
-  }));
+  const pathParams = [...route.path.matchAll(/:([a-z]+)/gi)].map(([, name = ""]) => {
+    const text = route.textParams?.includes(name);
+    return {
+      name,
+      in: "path",
+      required: true,
+      schema: text ? { type: "string", maxLength: 64 } : { type: "integer", minimum: 1 },
+      example: text ? "c0a8012e5d3f4b7a9e61f0d2b4c6a8e1" : 7,
+    };
+  });
   if (route.method !== "GET") return pathParams;
   const properties = (inputSchema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((inputSchema.required ?? []) as string[]);
@@ -113,51 +58,65 @@ function parameters(route: RestRoute, inputSchema: JsonSchema) {
 }
 
 function requestBody(route: RestRoute, inputSchema: JsonSchema) {
-  if (route.method === "GET" || route.method === "DELETE") return undefined;
+  if (!hasBody(route)) return undefined;
   const properties = { ...((inputSchema.properties ?? {}) as Record<string, JsonSchema>) };
   for (const [, name] of route.path.matchAll(/:([a-z]+)/gi)) delete properties[name as string];
+  // A procedure that takes nothing (log out everywhere) needs no body.
+  if (Object.keys(properties).length === 0) return undefined;
   const schema = {
     type: "object",
     properties,
     required: ((inputSchema.required ?? []) as string[]).filter((name) => name in properties),
   };
+  const example = operationExamples[route.procedure].request;
+  const media = { schema, ...(example ? { example } : {}) };
   // DRF parses forms as well as JSON.
   return {
     required: true,
-    content: {
-      "application/json": { schema },
-      "application/x-www-form-urlencoded": { schema },
-      "multipart/form-data": { schema },
-    },
+    content: { "application/json": media, "application/x-www-form-urlencoded": media, "multipart/form-data": media },
   };
 }
 
-function responses(route: RestRoute, outputSchema: JsonSchema | undefined) {
-  const status = route.status ?? 200;
-  const success =
-    status === 204
-      ? { description: "Done; no body." }
-      : { description: "Success", content: jsonContent(outputSchema ?? {}) };
-  const messageStyle = route.invalidInputMessage !== undefined;
+function success(variants: RestRoute[], output: JsonSchema | undefined) {
+  const main = variants[variants.length - 1] as RestRoute;
+  const status = main.status ?? 200;
+  if (status === 204) return { [status]: { description: "Done; no body." } };
+  const examples = variants.map((variant) => operationExamples[variant.procedure].response);
+  const media =
+    variants.length === 1
+      ? { schema: output ?? {}, example: examples[0] }
+      : {
+          schema: output ?? {},
+          examples: Object.fromEntries(
+            variants.map((variant, index) => [variant.procedure, { value: examples[index] }]),
+          ),
+        };
+  return { [status]: { description: "Success", content: { "application/json": media } } };
+}
+
+function responses(route: RestRoute, variants: RestRoute[], output: JsonSchema | undefined, takesQuery: boolean) {
+  const body = hasBody(route);
   return {
-    [status]: success,
-    400: messageStyle
-      ? errorResponse("Missing fields, or a failed login step", "Message")
-      : errorResponse("Field errors", "FieldErrors"),
-    ...(route.auth || TOKEN_PROCEDURES.has(route.procedure)
-      ? { 401: errorResponse("Not authenticated, wrong credentials, or the token is not valid", "AuthError") }
-      : {}),
-    ...(route.path.includes(":") ? { 404: errorResponse("No such object of the caller's", "Detail") } : {}),
+    ...success(variants, output),
+    ...(body || takesQuery ? { 400: badRequest(route.invalidInputMessage ? "message" : "fields", body) } : {}),
+    ...(route.auth || TOKEN_PROCEDURES.has(route.procedure) ? { 401: response("Unauthorized") } : {}),
+    ...(route.path.includes(":") ? { 404: response("NotFound") } : {}),
+    405: response("MethodNotAllowed"),
+    406: response("NotAcceptable"),
+    ...(body ? { 413: response("PayloadTooLarge"), 415: response("UnsupportedMediaType") } : {}),
+    ...(variants.some((variant) => THROTTLED_PROCEDURES.has(variant.procedure)) ? { 429: response("Throttled") } : {}),
+    503: response("Unavailable"),
+    // What a route's own rules add (routes.ts `moreErrors`): the shared answers where one fits, else a coded error.
     ...Object.fromEntries(
-      Object.entries(route.moreErrors ?? {}).map(([code, description]) => [
-        code,
-        errorResponse(description, "CodedError"),
-      ]),
+      Object.entries(route.moreErrors ?? {}).map(([status, description]) => [status, moreError(status, description)]),
     ),
-    405: errorResponse("Method not allowed", "Detail"),
-    413: errorResponse("Body too large", "Detail"),
-    415: errorResponse("Unsupported media type", "Detail"),
   };
+}
+
+function moreError(status: string, description: string) {
+  if (status === "401") return response("Unauthorized");
+  if (status === "429") return response("Throttled");
+  return { description, content: { "application/json": { schema: { $ref: "#/components/schemas/CodedError" } } } };
 }
 
 function operation(route: RestRoute, variants: RestRoute[]) {
@@ -169,16 +128,15 @@ function operation(route: RestRoute, variants: RestRoute[]) {
     properties: Object.assign({}, ...inputs.map((input) => input.properties ?? {})),
     required: inputs.length === 1 ? (inputs[0]?.required ?? []) : [],
   };
-  const outputs = variants.map((variant, index) =>
-    variant.restOutput
-      ? toSchema(variant.restOutput, "output")
-      : schemas[index]?.output
-        ? toSchema(schemas[index].output, "output")
-        : undefined,
-  );
+  const outputs = variants.map((variant, index) => {
+    const output = variant.restOutput ?? schemas[index]?.output;
+    return output ? referToComponents(toSchema(output, "output")) : undefined;
+  });
   const output =
     outputs.length > 1 ? { oneOf: outputs.filter((schema): schema is JsonSchema => schema !== undefined) } : outputs[0];
   const summaries = variants.map((variant) => variant.summary);
+  const query = parameters(route, merged).filter((param) => param.in === "query");
+  const body = requestBody(route, merged);
   return {
     operationId: route.procedure,
     summary: summaries[summaries.length - 1],
@@ -186,8 +144,8 @@ function operation(route: RestRoute, variants: RestRoute[]) {
     tags: route.tags,
     ...(route.auth ? { security: [{ bearerAuth: [] }] } : { security: [] }),
     parameters: parameters(route, merged),
-    ...(requestBody(route, merged) ? { requestBody: requestBody(route, merged) } : {}),
-    responses: responses(route, output),
+    ...(body ? { requestBody: body } : {}),
+    responses: responses(route, variants, output, query.length > 0),
   };
 }
 
@@ -211,14 +169,27 @@ export function openApiDocument(): Record<string, unknown> {
       version: "1.0.0",
       description:
         "Wire-compatible with the Django REST Framework + simplejwt service it replaces. Every path also works without its trailing slash. The typed tRPC API is served under /trpc.",
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: "/" }],
     tags: [
       { name: "auth", description: "Accounts and tokens" },
-      { name: "user", description: "The caller's profile and password" },
+      { name: "user", description: "The caller's profile, password and sessions" },
       { name: "tasks", description: "The caller's tasks" },
     ],
     paths,
-    components,
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "An access token from POST /api/token/ (simplejwt-compatible HS256).",
+        },
+      },
+      schemas: { ...namedSchemas, ...errorSchemas },
+      responses: errorResponses,
+      headers: errorHeaders,
+    },
   };
 }
