@@ -36,8 +36,9 @@ if (!existsSync(entry) || !existsSync(buildInfo) || sources > statSync(buildInfo
   const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   if (build.status !== 0) process.exit(1);
   // An unchanged build leaves the file as it was; the sources are not newer for all that
-  // (nor is one whose clock is ahead).
-  const stamp = new Date(Math.max(Date.now(), sources));
+  // (nor is one whose clock is ahead). A millisecond past the newest source, because
+  // file times round-trip through floating-point seconds and can come back a hair lower.
+  const stamp = new Date(Math.max(Date.now(), Math.ceil(sources) + 1));
   utimesSync(buildInfo, stamp, stamp);
 }
 
