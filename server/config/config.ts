@@ -27,8 +27,12 @@ export interface Config {
     readonly corsAllowCredentials: boolean;
     /** Proxies whose X-Forwarded-For is believed: addresses or CIDR subnets. */
     readonly trustedProxies: readonly string[];
-    /** When set, /metrics asks for `Authorization: Bearer <token>`; required in production. */
-    readonly metricsToken: string | undefined;
+    /**
+     * Who may read /metrics: the bearer of METRICS_TOKEN when it is set; otherwise
+     * anyone in development and no one in production (counts, routes and failure
+     * rates are not for whoever can reach the port).
+     */
+    readonly metrics: { readonly token: string } | "open" | "closed";
     /** Seconds a shutdown waits for requests in flight. */
     readonly shutdownTimeout: number;
     /** Cookie mode's session endpoints (http/cookie-session/): off unless REFRESH_COOKIE. */
@@ -98,12 +102,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
   const resolvePath = options.resolvePath ?? ((path: string) => path);
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, "utf8"));
   const keys = resolveKeys(env, options, (path) => readFile(resolvePath(path)));
-  if (env.NODE_ENV === "production" && env.METRICS_TOKEN === undefined) {
-    // Request counts, routes and failure rates are not for anyone who can reach the port.
-    throw new ConfigError(["METRICS_TOKEN: is required when NODE_ENV=production (it protects /metrics)"]);
-  }
   const usesPglite = env.DATABASE_URL === undefined;
   const notices: string[] = [];
+  if (env.NODE_ENV === "production" && env.METRICS_TOKEN === undefined) {
+    notices.push("/metrics is closed: set METRICS_TOKEN to let Prometheus read it (docs/deployment.md)");
+  }
   if (usesPglite && env.NODE_ENV === "production") {
     notices.push(
       "NODE_ENV=production on the embedded PGlite database: one process, no replication or backups; set DATABASE_URL (docs/deployment.md)",
@@ -132,7 +135,12 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
       corsAllowCredentials: env.CORS_ALLOW_CREDENTIALS,
       trustedProxies: env.TRUSTED_PROXIES,
-      metricsToken: env.METRICS_TOKEN,
+      metrics:
+        env.METRICS_TOKEN !== undefined
+          ? { token: env.METRICS_TOKEN }
+          : env.NODE_ENV === "production"
+            ? "closed"
+            : "open",
       shutdownTimeout: env.SHUTDOWN_TIMEOUT,
       refreshCookie: {
         enabled: env.REFRESH_COOKIE,

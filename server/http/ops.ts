@@ -11,11 +11,11 @@ export interface Lifecycle {
 
 /** /healthz (the process answers), /readyz (and the database does), /metrics (Prometheus). */
 export function createOpsHandler(deps: Deps, lifecycle: Lifecycle) {
-  const token = deps.config.http.metricsToken;
+  const access = deps.config.http.metrics;
   const allowed = (req: IncomingMessage) => {
-    if (token === undefined) return true;
+    if (typeof access === "string") return access === "open";
     const given = Buffer.from(req.headers.authorization ?? "");
-    const expected = Buffer.from(`Bearer ${token}`);
+    const expected = Buffer.from(`Bearer ${access.token}`);
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
@@ -33,6 +33,7 @@ export function createOpsHandler(deps: Deps, lifecycle: Lifecycle) {
         : jsonReply(503, { status: "unavailable", detail: ready.detail });
     }
     if (pathname === "/metrics") {
+      if (access === "closed") return jsonReply(404, { detail: "Not found." });
       if (!allowed(req)) return jsonReply(401, { detail: "Authentication credentials were not provided." });
       return { status: 200, headers: { "Content-Type": deps.metrics.contentType }, body: await deps.metrics.render() };
     }

@@ -54,6 +54,16 @@ describe("operations", () => {
     expect(res.text).not.toMatch(/x1|x2|x3/);
   });
 
+  it("in production, with no METRICS_TOKEN, keeps /metrics closed to everyone", async () => {
+    const production = await startTestApp({ NODE_ENV: "production" });
+    try {
+      expect((await http(production.url, "GET", "/metrics")).status).toBe(404);
+      expect((await http(production.url, "GET", "/healthz")).status).toBe(200);
+    } finally {
+      await production.app.stop();
+    }
+  });
+
   it("logs each request with its id and without secrets", async () => {
     const account = newAccount();
     await api.post("/api/users/register/", account);

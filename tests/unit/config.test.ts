@@ -120,17 +120,17 @@ describe("configuration", () => {
     );
   });
 
-  it("in production, keeps /metrics closed: METRICS_TOKEN is required", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: KEY })).toThrow(
-      "METRICS_TOKEN: is required when NODE_ENV=production (it protects /metrics)",
-    );
+  it("in production, keeps /metrics closed unless METRICS_TOKEN opens it to its bearer", () => {
+    const closed = loadConfig({ NODE_ENV: "production", JWT_SIGNING_KEY: KEY, DATABASE_URL: "postgres://db/app" });
+    expect(closed.http.metrics).toBe("closed");
+    expect(closed.notices).toEqual([expect.stringMatching(/^\/metrics is closed: set METRICS_TOKEN/)]);
     const config = loadConfig({
       NODE_ENV: "production",
       JWT_SIGNING_KEY: KEY,
       METRICS_TOKEN: "metrics-token-0123456789",
     });
-    expect(config.http.metricsToken).toBe("metrics-token-0123456789");
-    expect(loadConfig({ JWT_SIGNING_KEY: KEY }).http.metricsToken).toBeUndefined();
+    expect(config.http.metrics).toEqual({ token: "metrics-token-0123456789" });
+    expect(loadConfig({ JWT_SIGNING_KEY: KEY }).http.metrics).toBe("open");
   });
 
   it("warns when production runs on the embedded PGlite database", () => {
