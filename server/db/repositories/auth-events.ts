@@ -38,6 +38,7 @@ export const AUTH_EVENTS = [
   "passkey_renamed",
   "passkey_removed",
   "passkey_login_failed",
+  "mfa_reset",
   "email_verification_sent",
   "email_verified",
   "email_change_requested",

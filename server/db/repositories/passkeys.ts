@@ -167,6 +167,11 @@ export async function deletePasskey(db: Executor, userId: number, id: number): P
   return row && toPasskey(row);
 }
 
+export async function deleteAllPasskeys(db: Executor, userId: number): Promise<number> {
+  const result = await db.deleteFrom("passkeys").where("user_id", "=", userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** The handle the user's authenticators already know, if any passkey of theirs is left. */
 export async function findUserHandle(db: Executor, userId: number): Promise<Uint8Array | undefined> {
   const row = await db
