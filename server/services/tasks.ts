@@ -15,6 +15,19 @@ type TaskDeps = Pick<Deps, "db">;
 
 const notFound = () => new AppError("not_found", texts.notFound);
 
+/** A row as the API shows it (DRF's field names and timestamp format). */
+function toTask(row: tasks.TaskRow): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    is_completed: row.is_completed,
+    // Python's isoformat() leaves out a zero fraction.
+    created_at: row.created_at.replace(".000000Z", "Z"),
+    owner: row.owner_id,
+  };
+}
+
 /** `"title, -created_at"` → the allow-listed fields in order, each once (the contract has checked them). */
 function orderingOf(query: TaskQuery | undefined): TaskOrdering[] {
   const fields = (query?.ordering ?? "")
@@ -35,8 +48,10 @@ const filtersOf = (query: TaskQuery | undefined): tasks.TaskFilters => ({
   search: query?.search || undefined,
 });
 
-export const listTasks = (deps: TaskDeps, owner: tasks.TaskOwner, query: TaskQuery | undefined): Promise<Task[]> =>
-  tasks.listTasks(deps.db, owner, filtersOf(query), orderingOf(query));
+export async function listTasks(deps: TaskDeps, owner: tasks.TaskOwner, query: TaskQuery | undefined): Promise<Task[]> {
+  const rows = await tasks.listTasks(deps.db, owner, filtersOf(query), orderingOf(query));
+  return rows.map(toTask);
+}
 
 export async function pageTasks(
   deps: TaskDeps,
@@ -44,13 +59,13 @@ export async function pageTasks(
   query: TaskQuery & { limit: number; offset: number },
 ): Promise<TaskPage> {
   const page = await tasks.pageTasks(deps.db, owner, filtersOf(query), orderingOf(query), query.limit, query.offset);
-  return { count: page.count, limit: query.limit, offset: query.offset, results: page.results };
+  return { count: page.count, limit: query.limit, offset: query.offset, results: page.rows.map(toTask) };
 }
 
 export async function getTask(deps: TaskDeps, owner: tasks.TaskOwner, id: number): Promise<Task> {
-  const task = await tasks.findTask(deps.db, owner, id);
-  if (!task) throw notFound();
-  return task;
+  const row = await tasks.findTask(deps.db, owner, id);
+  if (!row) throw notFound();
+  return toTask(row);
 }
 
 /**
@@ -58,13 +73,13 @@ export async function getTask(deps: TaskDeps, owner: tasks.TaskOwner, id: number
  * user no longer accepts it (the procedure then reports why, as authentication would).
  */
 export async function createTask(deps: TaskDeps, owner: tasks.TaskOwner, input: CreateTaskInput): Promise<Task> {
-  const task = await tasks.insertTask(deps.db, owner, {
+  const row = await tasks.insertTask(deps.db, owner, {
     title: input.title,
     description: input.description ?? "",
     isCompleted: input.is_completed ?? false,
   });
-  if (!task) throw new AppError("token_not_valid", texts.tokenInvalidOrExpired);
-  return task;
+  if (!row) throw new AppError("token_not_valid", texts.tokenInvalidOrExpired);
+  return toTask(row);
 }
 
 export async function changeTask(
@@ -72,13 +87,13 @@ export async function changeTask(
   owner: tasks.TaskOwner,
   input: UpdateTaskInput | PatchTaskInput,
 ): Promise<Task> {
-  const task = await tasks.updateTask(deps.db, owner, input.id, {
+  const row = await tasks.updateTask(deps.db, owner, input.id, {
     title: input.title,
     description: input.description,
     isCompleted: input.is_completed,
   });
-  if (!task) throw notFound();
-  return task;
+  if (!row) throw notFound();
+  return toTask(row);
 }
 
 export async function removeTask(deps: TaskDeps, owner: tasks.TaskOwner, id: number): Promise<Record<string, never>> {

@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
-import type { Task, TaskOrdering } from "../../contracts/task.js";
+import type { TaskOrdering } from "../../contracts/task.js";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
 import { containing } from "./like.js";
@@ -55,25 +55,14 @@ const returned = (eb: ExpressionBuilder<Database, "tasks">) =>
       .as("created_at"),
   ] as const;
 
-interface TaskRow {
+export interface TaskRow {
   id: number;
   title: string;
   description: string;
   is_completed: boolean;
   owner_id: number;
+  /** ISO 8601 in UTC with microseconds: `2026-12-02T18:00:00.123456Z`. */
   created_at: string;
-}
-
-export function toTask(row: TaskRow): Task {
-  return {
-    id: row.id,
-    title: row.title,
-    description: row.description,
-    is_completed: row.is_completed,
-    // Python's isoformat() leaves out a zero fraction.
-    created_at: row.created_at.replace(".000000Z", "Z"),
-    owner: row.owner_id,
-  };
 }
 
 const ORDER_COLUMNS: Record<TaskOrdering, ["created_at" | "title", "asc" | "desc"]> = {
@@ -105,9 +94,8 @@ export async function listTasks(
   owner: TaskOwner,
   filters: TaskFilters,
   ordering: readonly TaskOrdering[],
-): Promise<Task[]> {
-  const rows = await ordered(scoped(db, owner, filters).select(returned), ordering).execute();
-  return rows.map(toTask);
+): Promise<TaskRow[]> {
+  return ordered(scoped(db, owner, filters).select(returned), ordering).execute();
 }
 
 /** One page and the total count, in one query while the page is not past the end. */
@@ -118,7 +106,7 @@ export async function pageTasks(
   ordering: readonly TaskOrdering[],
   limit: number,
   offset: number,
-): Promise<{ count: number; results: Task[] }> {
+): Promise<{ count: number; rows: TaskRow[] }> {
   const rows = await ordered(
     scoped(db, owner, filters).select((eb) => [...returned(eb), sql<number>`count(*) over ()`.as("total")]),
     ordering,
@@ -126,16 +114,15 @@ export async function pageTasks(
     .limit(limit)
     .offset(offset)
     .execute();
-  if (rows.length > 0) return { count: Number(rows[0]?.total), results: rows.map(toTask) };
+  if (rows.length > 0) return { count: Number(rows[0]?.total), rows };
   const { total } = await scoped(db, owner, filters)
     .select((eb) => eb.fn.countAll<number>().as("total"))
     .executeTakeFirstOrThrow();
-  return { count: Number(total), results: [] };
+  return { count: Number(total), rows: [] };
 }
 
-export async function findTask(db: Executor, owner: TaskOwner, id: number): Promise<Task | undefined> {
-  const row = await scoped(db, owner, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
-  return row && toTask(row);
+export function findTask(db: Executor, owner: TaskOwner, id: number): Promise<TaskRow | undefined> {
+  return scoped(db, owner, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
 }
 
 /** Undefined when the owner has no user row (a token holder that the row no longer accepts). */
@@ -143,8 +130,8 @@ export async function insertTask(
   db: Executor,
   owner: TaskOwner,
   task: { title: string; description: string; isCompleted: boolean },
-): Promise<Task | undefined> {
-  const row = await db
+): Promise<TaskRow | undefined> {
+  return db
     .insertInto("tasks")
     .columns(["owner_id", "title", "description", "is_completed"])
     .expression(
@@ -160,7 +147,6 @@ export async function insertTask(
     )
     .returning(returned)
     .executeTakeFirst();
-  return row && toTask(row);
 }
 
 /** Changes the caller's task in one statement; undefined when there is none with that id. */
@@ -169,8 +155,8 @@ export async function updateTask(
   owner: TaskOwner,
   id: number,
   changes: TaskChanges,
-): Promise<Task | undefined> {
-  const row = await db
+): Promise<TaskRow | undefined> {
+  return db
     .updateTable("tasks")
     .set({
       ...(changes.title !== undefined ? { title: changes.title } : {}),
@@ -182,7 +168,6 @@ export async function updateTask(
     .where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)))
     .returning(returned)
     .executeTakeFirst();
-  return row && toTask(row);
 }
 
 export async function deleteTask(db: Executor, owner: TaskOwner, id: number): Promise<boolean> {
