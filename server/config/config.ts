@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { JwtAlgorithm, RetiredKey } from "../signing-keys.js";
-import { ConfigError, type Env, parseEnv } from "./env.js";
+import { type Env, parseEnv } from "./env.js";
 import { type DevKeys, resolveKeys } from "./keys.js";
 import {
   type EmailVerificationConfig,

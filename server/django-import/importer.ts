@@ -7,7 +7,7 @@ import { recordImport } from "../db/repositories/django-imports.js";
 import type { Database } from "../db/schema.js";
 import { isDjangoHash } from "../services/django-passwords.js";
 import { importedFamilyId, importedSessionEnd } from "../services/imported-sessions.js";
-import { type DjangoData, type DjangoOutstandingToken, type DjangoUser, userIdInToken } from "./records.js";
+import { type DjangoData, type DjangoOutstandingToken, userIdInToken } from "./records.js";
 
 /**
  * Writes the Django service's users, tasks and refresh-token records into our
