@@ -1,8 +1,7 @@
-/**
- * Machine-readable error codes shared by the server and the SDK. Every error a
- * client can receive carries one of these, on REST (where the Django wire format
- * shows it) and always on tRPC (`error.data.appCode`).
- */
+// Machine-readable error codes shared by the server and the SDK. Every error a
+// client can receive carries one of these, on REST (where the Django wire format
+// shows it) and always on tRPC (`error.data.appCode`).
+
 export const errorStatus = {
   /** Field errors; `fieldErrors` maps each field (or `non_field_errors`) to its messages. */
   validation_failed: 400,

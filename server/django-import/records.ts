@@ -1,7 +1,6 @@
-/**
- * The Django service's data as the importer needs it, whichever way it was read
- * (its PostgreSQL database, or a `manage.py dumpdata` file). Names follow ours.
- */
+// The Django service's data as the importer needs it, whichever way it was read
+// (its PostgreSQL database, or a `manage.py dumpdata` file). Names follow ours.
+
 export interface DjangoUser {
   id: number;
   username: string;

@@ -1,8 +1,7 @@
-/**
- * The mails, short and plain, each with a text and an HTML part, the product
- * name and the expiry. The OTP mail keeps the seed service's subject and
- * sentence; its code is the only six-digit number in it.
- */
+// The mails, short and plain, each with a text and an HTML part, the product
+// name and the expiry. The OTP mail keeps the seed service's subject and
+// sentence; its code is the only six-digit number in it.
+
 export interface MailContent {
   kind: "otp" | "password_reset" | "password_changed" | "email_verification" | "email_changed";
   to: string;

@@ -1,11 +1,10 @@
-/**
- * When to start a worker again after one died unasked, and when to give up.
- * Each worker slot backs off on its own (so that all workers killed at once
- * all come back at once): 250 ms, doubling to 10 s, back to the start once a
- * worker has served for 10 s. A slot whose workers die five times in a row
- * before they listen means the server cannot start: the primary gives up and
- * exits non-zero, for its supervisor (systemd, Kubernetes) to act on.
- */
+// When to start a worker again after one died unasked, and when to give up.
+// Each worker slot backs off on its own (so that all workers killed at once
+// all come back at once): 250 ms, doubling to 10 s, back to the start once a
+// worker has served for 10 s. A slot whose workers die five times in a row
+// before they listen means the server cannot start: the primary gives up and
+// exits non-zero, for its supervisor (systemd, Kubernetes) to act on.
+
 export interface RestartPolicy {
   initialDelayMs: number;
   maxDelayMs: number;

@@ -1,10 +1,9 @@
-/**
- * DRF's fields are lenient where JSON and HTML forms disagree: a string field
- * takes a JSON number as its text, a boolean field takes "true", "yes", "on",
- * "1" (and their opposites), a number field takes "20". The typed contracts
- * stay strict; the REST bridge converts, field by field, from the procedure's
- * own input schema.
- */
+// DRF's fields are lenient where JSON and HTML forms disagree: a string field
+// takes a JSON number as its text, a boolean field takes "true", "yes", "on",
+// "1" (and their opposites), a number field takes "20". The typed contracts
+// stay strict; the REST bridge converts, field by field, from the procedure's
+// own input schema.
+
 type Kind = "string" | "boolean" | "number";
 
 export type CoercionPlan = ReadonlyMap<string, Kind>;

@@ -1,8 +1,7 @@
-/**
- * The error answers of the REST surface, as OpenAPI components: the bodies
- * (DRF's and simplejwt's shapes), their headers, and the responses that every
- * operation shares, each with an example of what the server sends.
- */
+// The error answers of the REST surface, as OpenAPI components: the bodies
+// (DRF's and simplejwt's shapes), their headers, and the responses that every
+// operation shares, each with an example of what the server sends.
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const detail = (text: string) => ({ "application/json": { schema: ref("Detail"), example: { detail: text } } });
 
