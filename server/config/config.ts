@@ -83,6 +83,8 @@ export interface Config {
   /** Passkeys' relying party; undefined when passkeys are off (production without WEBAUTHN_RP_ID). */
   readonly webauthn: WebAuthnConfig | undefined;
   readonly emailVerification: EmailVerificationConfig;
+  /** Seconds since the last authentication within which password, email and factors may change (step-up). */
+  readonly stepUpMaxAge: number;
   /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
   readonly pruneInterval: number;
   readonly log: { readonly level: Env["LOG_LEVEL"] };
@@ -176,6 +178,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     otp: { ttl: env.OTP_TTL },
     webauthn: resolveWebAuthn(env),
     emailVerification: resolveEmailVerification(env),
+    stepUpMaxAge: env.STEP_UP_MAX_AGE,
     pruneInterval: env.PRUNE_INTERVAL,
     log: { level: env.LOG_LEVEL },
     notices,

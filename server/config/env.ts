@@ -200,6 +200,7 @@ export const envSchema = z.object({
   REQUIRE_EMAIL_VERIFICATION: bool(false),
   EMAIL_VERIFICATION_URL: urlWithScheme(["http:", "https:"], "https://app.example.com/verify-email"),
   EMAIL_VERIFICATION_TIMEOUT: seconds(86400),
+  STEP_UP_MAX_AGE: seconds(600),
   PRUNE_INTERVAL: seconds(900),
   // How long a shutdown waits for requests in flight before it cuts them.
   SHUTDOWN_TIMEOUT: seconds(10),
