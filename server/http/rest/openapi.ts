@@ -122,7 +122,7 @@ function moreError(status: string, description: string) {
 /** A route's own 401: wrong credentials or a dead ticket (`{detail, code}`), or a second factor to ask for. */
 function unauthorized(description: string) {
   const schema = description.includes("mfa_required")
-    ? { oneOf: [{ $ref: "#/components/schemas/AuthError" }, { $ref: "#/components/schemas/MfaRequired" }] }
+    ? { anyOf: [{ $ref: "#/components/schemas/AuthError" }, { $ref: "#/components/schemas/MfaRequired" }] }
     : { $ref: "#/components/schemas/CodedError" };
   return {
     description,
