@@ -916,7 +916,13 @@ export type ProcedureErrorCode<P extends keyof Procedures> = (typeof procedureEr
 /** Cookie mode's endpoints, header and cookie names (server/contracts/session-cookie.ts). */
 export const cookieMode = {
   path: "/auth/session",
-  procedures: { login: "login", verifyOtp: "verifyOtp", refresh: "refresh", logout: "logout" },
+  procedures: {
+    login: "login",
+    verifyOtp: "verifyOtp",
+    completeMfa: "completeMfa",
+    refresh: "refresh",
+    logout: "logout",
+  },
   csrfHeader: "x-requested-with",
   cookies: {
     refresh: { secure: "__Secure-jwt_refresh", plain: "jwt_refresh" },
