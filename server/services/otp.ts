@@ -42,7 +42,7 @@ export async function requestOtp(
   );
   await refuseUnverifiedEmail(deps, user);
   // The email code is a second step only for accounts with nothing stronger.
-  await requireSecondStep(deps, user);
+  await requireSecondStep(deps, user, client, "otp_login");
   // Accounts imported from Django may have none; the password was right, so saying so reveals nothing.
   if (user.email === "") throw fieldError(NON_FIELD_ERRORS, "This account has no email address to send a code to.");
   await consumeQuota(deps.db, [[keys.otpMailAccount(user.id), LIMITS.otpMailAccount]]);

@@ -39,6 +39,17 @@ describe("the password step of an account with a second factor", () => {
     const [row] = await app().db.db.selectFrom("mfa_challenges").selectAll().where("user_id", "=", user.id).execute();
     expect(Buffer.from(row?.token_hash ?? []).toString("base64url")).not.toBe(challenge.mfa_token);
     expect(Buffer.from(row?.token_hash ?? []).includes(Buffer.from(challenge.mfa_token))).toBe(false);
+    const events = await app()
+      .db.db.selectFrom("auth_events")
+      .select(["event", "detail"])
+      .where("user_id", "=", user.id)
+      .where("event", "in", ["mfa_required", "login_succeeded"])
+      .orderBy("id")
+      .execute();
+    expect(events.at(-1)).toEqual({
+      event: "mfa_required",
+      detail: { path: "token", methods: ["totp", "recovery_code"] },
+    });
   });
 
   it("the wrong password still gets the one failure, never the ticket", async () => {

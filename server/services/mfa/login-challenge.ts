@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import type { Client } from "../../client-info.js";
 import type { MfaMethod } from "../../contracts/errors.js";
+import { recordEvent } from "../../db/repositories/auth-events.js";
 import { insertMfaChallenge } from "../../db/repositories/mfa-challenges.js";
+import { findSecondFactors } from "../../db/repositories/second-factors.js";
 import type { User } from "../../db/repositories/users.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
-import { mfaStatus } from "./totp.js";
 
 /** Seconds between the password step and the second step. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -17,11 +19,11 @@ export const MFA_TOKEN_TRIES = 5;
  * changed) still counts: it is refused at the second step, never skipped.
  */
 export async function secondFactorMethods(deps: Pick<Deps, "db">, user: User): Promise<MfaMethod[]> {
-  const status = await mfaStatus(deps, user);
+  const factors = await findSecondFactors(deps.db, user.id);
   const methods: MfaMethod[] = [];
-  if (status.totp) methods.push("totp");
-  if (status.totp && status.recovery_codes_remaining > 0) methods.push("recovery_code");
-  if (status.passkeys > 0) methods.push("passkey");
+  if (factors.totp) methods.push("totp");
+  if (factors.totp && factors.unusedRecoveryCodes > 0) methods.push("recovery_code");
+  if (factors.passkeys > 0) methods.push("passkey");
   return methods;
 }
 
@@ -30,16 +32,20 @@ export async function secondFactorMethods(deps: Pick<Deps, "db">, user: User): P
  * `mfa_required`, with a fresh single-use ticket for the second step (stored
  * as a hash) and the methods it can take.
  */
-export async function requireSecondStep(deps: Pick<Deps, "db" | "secrets">, user: User): Promise<void> {
+export async function requireSecondStep(
+  deps: Pick<Deps, "db" | "secrets">,
+  user: User,
+  client: Client,
+  path: string,
+): Promise<void> {
   const methods = await secondFactorMethods(deps, user);
   if (methods.length === 0) return;
   const token = randomBytes(32).toString("base64url");
-  await insertMfaChallenge(
-    deps.db,
-    deps.secrets.tokenDigest(token),
-    { userId: user.id, methods },
-    MFA_TOKEN_TTL_SECONDS,
-  );
+  await deps.db.transaction().execute(async (trx) => {
+    const ticket = { userId: user.id, methods };
+    await insertMfaChallenge(trx, deps.secrets.tokenDigest(token), ticket, MFA_TOKEN_TTL_SECONDS);
+    await recordEvent(trx, { event: "mfa_required", userId: user.id, ...client, detail: { path, methods } });
+  });
   throw new AppError("mfa_required", "A second factor is required.", { mfa: { mfa_token: token, methods } });
 }
 
