@@ -31,7 +31,7 @@ export const procedureErrors: Readonly<Record<string, readonly ErrorCode[]>> = {
   "task.patch": ["not_found"],
   "task.remove": ["not_found"],
   "otp.request": ["invalid_credentials", "throttled", "mfa_required"],
-  "otp.verify": ["otp_invalid", "throttled"],
+  "otp.verify": ["otp_invalid", "throttled", "mfa_required"],
   "passwordReset.request": ["throttled"],
   "passwordReset.confirm": [],
   // Strong authentication (issue 19).

@@ -80,5 +80,7 @@ export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Clien
     throw invalidOtp();
   }
   await attempt.succeeded();
+  // A code mailed before the account enrolled a stronger factor does not skip it.
+  await requireSecondStep(deps, user, client, "otp_verify");
   return startSession(deps, user, client, "otp", amrOf([{ factor: "password" }, { factor: "email_code" }]));
 }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useTestApp } from "../helpers/app.js";
+import { createSecrets } from "../../server/crypto/secrets.js";
+import { replaceOtpCode } from "../../server/db/repositories/otp-codes.js";
+import { TEST_SIGNING_KEY, useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
 import { currentStep, STEP_MS, totpCode, withTotp } from "../helpers/mfa.js";
 import { decodePayload } from "../helpers/tokens.js";
@@ -66,6 +68,14 @@ describe("the password step of an account with a second factor", () => {
     expect(error.mfa?.methods).toEqual(["totp", "recovery_code"]);
     const codes = await app().db.db.selectFrom("otp_codes").select("user_id").where("user_id", "=", user.id).execute();
     expect(codes).toEqual([]);
+  });
+
+  it("an email code mailed before TOTP was enrolled gets mfa_required, not tokens", async () => {
+    const { account, user } = await withTotp(app());
+    const secrets = createSecrets(TEST_SIGNING_KEY);
+    await replaceOtpCode(app().db.db, user.id, secrets.otpDigest(user.id, "123456"), 300);
+    const error = await appError(app().caller().otp.verify({ username: account.username, otp: "123456" }));
+    expect([error.code, error.mfa?.methods]).toEqual(["mfa_required", ["totp", "recovery_code"]]);
   });
 
   it("an account without a second factor logs in with the password alone, amr pwd", async () => {

@@ -5,12 +5,14 @@ import { describe, expect, it } from "vitest";
 import { procedureErrors as sdkTable } from "../../client-sdk/src/generated/api.js";
 import { createContext } from "../../server/context.js";
 import { procedureErrors } from "../../server/contracts/procedure-errors.js";
+import { createSecrets } from "../../server/crypto/secrets.js";
+import { replaceOtpCode } from "../../server/db/repositories/otp-codes.js";
 import { AppError } from "../../server/errors.js";
 import { projectRoot } from "../../server/paths.js";
 import { procedurePaths } from "../../server/procedure-table.js";
 import { createCaller } from "../../server/routers/app.js";
 import { errorTableMarkdown, procedureErrorTable } from "../../server/tools/error-table.js";
-import { useTestApp } from "../helpers/app.js";
+import { TEST_SIGNING_KEY, useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
 import { ageSession, withTotp } from "../helpers/mfa.js";
 import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
@@ -145,6 +147,10 @@ describe("the error table (client-sdk/ERRORS.md)", () => {
     };
     await expectCode("auth.obtainToken", anonymous.auth.obtainToken(login), "mfa_required");
     await expectCode("otp.request", anonymous.otp.request(login), "mfa_required");
+    // A code mailed before TOTP was enrolled.
+    const otpDigest = createSecrets(TEST_SIGNING_KEY).otpDigest(strong.user.id, "123456");
+    await replaceOtpCode(app().db.db, strong.user.id, otpDigest, 300);
+    await expectCode("otp.verify", anonymous.otp.verify({ username: login.username, otp: "123456" }), "mfa_required");
     const ticket = (await appError(anonymous.auth.obtainToken(login))).mfa?.mfa_token ?? "";
     await expectCode(
       "auth.completeMfa",

@@ -631,6 +631,7 @@ export const procedureErrors = {
     "validation_failed",
     "parse_error",
     "otp_invalid",
+    "mfa_required",
     "payload_too_large",
     "throttled",
     "internal_error",

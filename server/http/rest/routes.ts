@@ -184,6 +184,9 @@ export const routes: readonly RestRoute[] = [
     lenientFields: ["otp"],
     summary: "OTP login, step two: the mailed code to a token pair",
     tags: ["auth"],
+    moreErrors: {
+      401: "A code mailed before the account enrolled a second factor: `mfa_required` with `mfa_token` and `methods`, for `POST /api/token/mfa/`",
+    },
   },
   {
     method: "POST",
