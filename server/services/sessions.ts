@@ -10,6 +10,7 @@ import {
   insertRefreshToken,
   revokeTokensOfSession,
   revokeTokensOfUser,
+  rotatable,
   rotate as rotateInOneStatement,
   type TokenState,
 } from "../db/repositories/refresh-tokens.js";
@@ -91,7 +92,14 @@ export async function rotate(
     const rotated = await rotateOnce(deps, token, userId, client);
     if (rotated) return rotated;
     state = await findTokenState(deps.db, token.jti);
-    if (state || attempt > 0 || !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime)))
+    if (attempt > 0) break;
+    // Once more when a Django token was just adopted, or when the state read now would
+    // rotate (it changed between the statement and the read); otherwise the state says why.
+    if (
+      state
+        ? !rotatable(state, userId)
+        : !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime))
+    )
       break;
   }
   if (!state || state.userId !== userId) throw notValid();
