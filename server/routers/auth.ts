@@ -13,7 +13,7 @@ import { normalise, validationError } from "../errors.js";
 import { obtainTokenPair } from "../services/auth.js";
 import { withNewPasswordRules } from "../services/password-policy.js";
 import { endSession, rotate } from "../services/sessions.js";
-import { registerUser, registrationErrors } from "../services/users.js";
+import { registerUser, registrationErrors, takeRegistrationAttempt } from "../services/users.js";
 import { verifyToken } from "../services/verify.js";
 import { publicProcedure, router } from "../trpc.js";
 
@@ -31,6 +31,9 @@ const withRegistrationErrors = publicProcedure.use(async ({ ctx, getRawInput, ne
   const raw = await getRawInput().catch(() => undefined);
   const error = normalise(result.error, raw);
   if (error.code !== "validation_failed" || !error.fields) return result;
+  // An invalid sign-up still says which username and email are taken: it counts against the
+  // client's registration ceiling like a valid one, or the ceiling would bound nothing.
+  await takeRegistrationAttempt(ctx.deps.db, ctx.client);
   throw validationError(await registrationErrors(ctx.deps, raw, error.fields));
 });
 
