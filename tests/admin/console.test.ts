@@ -146,7 +146,7 @@ describe("the admin console in Chromium", () => {
     await page.goto(`${app().url}/admin/users/${target.user.id}`);
     const form = page.locator(`form[action="/admin/users/${target.user.id}/deactivate"]`);
     // What a forged form would send: the same fields, no token.
-    await form.locator("input[name=csrf]").evaluate((input) => input.remove());
+    await form.locator("input[name=csrf]").evaluate((input) => (input as unknown as { remove(): void }).remove());
     const [response] = await Promise.all([page.waitForResponse(/deactivate/), form.locator("button").click()]);
     expect(response.status()).toBe(403);
     const user = await app()
