@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { consoleClient, createStaff, csrfOf, signInOverHttp } from "../helpers/admin.js";
-import { countingHasher, useTestApp } from "../helpers/app.js";
+import { countingHasher, startTestApp, useTestApp } from "../helpers/app.js";
 import { signUp } from "../helpers/users.js";
 
 // The console over plain HTTP: its cookies, its CSRF and Origin checks, who
@@ -119,5 +119,17 @@ describe("the admin console over HTTP", () => {
     }
     expect((await console.get("/admin/audit?event=nope")).response.status).toBe(400);
     expect((await console.get("/admin/users/999999")).response.status).toBe(404);
+  });
+
+  it("is not there with ADMIN_CONSOLE=false: /admin/ is the API's 404", async () => {
+    const off = await startTestApp({ ADMIN_CONSOLE: "false" });
+    try {
+      const answer = await fetch(`${off.url}/admin/login`, { redirect: "manual" });
+      expect(answer.status).toBe(404);
+      expect(await answer.json()).toEqual({ detail: "Not found." });
+    } finally {
+      await off.app.stop();
+      await off.db.close();
+    }
   });
 });
