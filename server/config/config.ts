@@ -83,6 +83,14 @@ export interface Config {
   /** Passkeys' relying party; undefined when passkeys are off (production without WEBAUTHN_RP_ID). */
   readonly webauthn: WebAuthnConfig | undefined;
   readonly emailVerification: EmailVerificationConfig;
+  /** The staff console at /admin/ (server/admin/). */
+  readonly admin: {
+    readonly enabled: boolean;
+    /** Seconds a console sign-in lasts, however busy. */
+    readonly sessionLifetime: number;
+    /** Secure cookie outside development (plain http://localhost works there). */
+    readonly secureCookie: boolean;
+  };
   /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
   readonly pruneInterval: number;
   readonly log: { readonly level: Env["LOG_LEVEL"] };
@@ -176,6 +184,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     otp: { ttl: env.OTP_TTL },
     webauthn: resolveWebAuthn(env),
     emailVerification: resolveEmailVerification(env),
+    admin: {
+      enabled: env.ADMIN_CONSOLE,
+      sessionLifetime: env.ADMIN_SESSION_LIFETIME,
+      secureCookie: env.NODE_ENV !== "development",
+    },
     pruneInterval: env.PRUNE_INTERVAL,
     log: { level: env.LOG_LEVEL },
     notices,

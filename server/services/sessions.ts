@@ -215,13 +215,13 @@ export async function listSessions(
 }
 
 /** Ends one of the user's sessions; its access tokens are refused from now on (authentication checks the session). */
-export async function revokeSession(deps: SessionDeps, user: User, id: string, client: Client) {
+export async function revokeSession(deps: SessionDeps, user: User, id: string, client: Client, by?: string) {
   // No session id holds a NUL or a lone surrogate, and PostgreSQL would refuse to compare one.
   if (!isStorableText(id)) throw new AppError("not_found", texts.notFound);
   const done = await deps.db.transaction().execute(async (trx) => {
     if (!(await findOwnSession(trx, user.id, id))) return false;
     if (!(await endSessionWithTokens(trx, id, "revoked"))) return false;
-    await recordEvent(trx, { event: "session_revoked", userId: user.id, ...client, detail: { session: id } });
+    await recordEvent(trx, { event: "session_revoked", userId: user.id, ...client, detail: { session: id, by } });
     return true;
   });
   if (!done) throw new AppError("not_found", texts.notFound);
@@ -239,11 +239,11 @@ export async function endEverySession(db: Executor, userId: number, reason: Revo
   return endAllSessions(db, userId, reason);
 }
 
-/** Log out everywhere. */
-export async function revokeAllSessions(deps: SessionDeps, user: User, client: Client) {
+/** Log out everywhere (`by`: a staff member, when the admin console does it for the user). */
+export async function revokeAllSessions(deps: SessionDeps, user: User, client: Client, by?: string) {
   const count = await deps.db.transaction().execute(async (trx) => {
     const ended = await endEverySession(trx, user.id, "logout_everywhere");
-    await recordEvent(trx, { event: "logout_everywhere", userId: user.id, ...client, detail: { sessions: ended } });
+    await recordEvent(trx, { event: "logout_everywhere", userId: user.id, ...client, detail: { sessions: ended, by } });
     return ended;
   });
   return { revoked: count };
