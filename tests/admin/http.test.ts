@@ -111,6 +111,22 @@ describe("the admin console over HTTP", () => {
     expect(answer.response.status).toBe(403);
   });
 
+  it("does not let staff deactivate, unstaff or delete themselves: the console never locks its own user out", async () => {
+    const staff = await createStaff(app());
+    const { console } = await signInOverHttp(app().url, staff.username, staff.password);
+    const page = await console.get(`/admin/users/${staff.user.id}`);
+    for (const action of ["deactivate", "unstaff", "unsuperuser"]) {
+      const answer = await console.post(`/admin/users/${staff.user.id}/${action}`, { csrf: csrfOf(page.text) });
+      expect(answer.response.status, action).toBe(400);
+    }
+    const deletion = await console.post(`/admin/users/${staff.user.id}/delete`, {
+      csrf: csrfOf(page.text),
+      confirm: "yes",
+    });
+    expect(deletion.response.status).toBe(400);
+    expect((await console.get("/admin/users")).response.status).toBe(200);
+  });
+
   it("answers bad filters with 400 and unknown users with 404, never 500", async () => {
     const staff = await createStaff(app());
     const { console } = await signInOverHttp(app().url, staff.username, staff.password);

@@ -13,10 +13,20 @@ import { userOf } from "./user.js";
 const back = (id: number) => `/admin/users/${id}`;
 const gone = () => new AppError("not_found", texts.notFound);
 
+/** What would shut the acting staff member out of the console: another staff member, or the command line, does it. */
+const LOCKS_ONESELF_OUT: ReadonlySet<string> = new Set(["deactivate", "unstaff", "unsuperuser", "delete"]);
+
+function refuseSelfLockout(ctx: StaffContext, action: string) {
+  if (idParam(ctx) === ctx.staff.id && LOCKS_ONESELF_OUT.has(action)) {
+    throw badInput("You cannot do this to your own account here: ask another staff member, or use the command line.");
+  }
+}
+
 /** activate, deactivate; staff, unstaff, superuser, unsuperuser (superusers only: the route says so). */
 export const changeAction =
   (change: AccountChange) =>
   async (ctx: StaffContext): Promise<AdminReply> => {
+    refuseSelfLockout(ctx, change);
     const result = await changeAccount(ctx.deps, { id: idParam(ctx) }, change, actorOf(ctx));
     if (!result) throw gone();
     return redirect(back(result.user.id), result.changed ? change : "unchanged");
@@ -49,6 +59,7 @@ export async function revokeAll(ctx: StaffContext): Promise<AdminReply> {
 
 export async function deleteUser(ctx: StaffContext): Promise<AdminReply> {
   if (ctx.form.get("confirm") !== "yes") throw badInput("Confirm the deletion on its page first.");
+  refuseSelfLockout(ctx, "delete");
   const deleted = await deleteAccount(ctx.deps, { id: idParam(ctx) }, actorOf(ctx));
   if (!deleted) throw gone();
   return redirect("/admin/users", "deleted");
