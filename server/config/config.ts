@@ -85,6 +85,14 @@ export interface Config {
   readonly emailVerification: EmailVerificationConfig;
   /** Seconds since the last authentication within which password, email and factors may change (step-up). */
   readonly stepUpMaxAge: number;
+  /** The staff console at /admin/ (server/admin/). */
+  readonly admin: {
+    readonly enabled: boolean;
+    /** Seconds a console sign-in lasts, however busy. */
+    readonly sessionLifetime: number;
+    /** Secure cookie outside development (plain http://localhost works there). */
+    readonly secureCookie: boolean;
+  };
   /** Seconds between background passes deleting expired tokens, codes, throttles and old mail. */
   readonly pruneInterval: number;
   readonly log: { readonly level: Env["LOG_LEVEL"] };
@@ -179,6 +187,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     webauthn: resolveWebAuthn(env),
     emailVerification: resolveEmailVerification(env),
     stepUpMaxAge: env.STEP_UP_MAX_AGE,
+    admin: {
+      enabled: env.ADMIN_CONSOLE,
+      sessionLifetime: env.ADMIN_SESSION_LIFETIME,
+      secureCookie: env.NODE_ENV !== "development",
+    },
     pruneInterval: env.PRUNE_INTERVAL,
     log: { level: env.LOG_LEVEL },
     notices,

@@ -201,6 +201,9 @@ export const envSchema = z.object({
   EMAIL_VERIFICATION_URL: urlWithScheme(["http:", "https:"], "https://app.example.com/verify-email"),
   EMAIL_VERIFICATION_TIMEOUT: seconds(86400),
   STEP_UP_MAX_AGE: seconds(600),
+  // The staff console at /admin/ (server/admin/).
+  ADMIN_CONSOLE: bool(true),
+  ADMIN_SESSION_LIFETIME: seconds(8 * 3600, 60),
   PRUNE_INTERVAL: seconds(900),
   // How long a shutdown waits for requests in flight before it cuts them.
   SHUTDOWN_TIMEOUT: seconds(10),

@@ -23,6 +23,8 @@ export interface Secrets {
   openTotpSecret(userId: number, sealed: Uint8Array): Uint8Array | undefined;
   /** HMAC-SHA-256 of a recovery code (normalized), under its own key. */
   recoveryCodeDigest(userId: number, code: string): Uint8Array;
+  /** HMAC-SHA-256 binding the admin console's CSRF token to its cookie. */
+  adminCsrfMac(cookie: string): Uint8Array;
 }
 
 const IV_BYTES = 12;
@@ -59,6 +61,7 @@ export function createSecrets(secretKey: string): Secrets {
   const deviceKey = derive(secretKey, "device-token-v1");
   const totpKey = derive(secretKey, "totp-secret-v1");
   const recoveryKey = derive(secretKey, "recovery-code-v1");
+  const adminCsrfKey = derive(secretKey, "admin-csrf-v1");
   return {
     otpDigest: (userId, code) => createHmac("sha256", otpKey).update(`${userId}:${code}`).digest(),
     tokenDigest: (token) => sha256(new TextEncoder().encode(token)),
@@ -69,5 +72,6 @@ export function createSecrets(secretKey: string): Secrets {
     sealTotpSecret: (userId, secret) => sealWith(totpKey, secret, `totp:${userId}`),
     openTotpSecret: (userId, sealed) => openWith(totpKey, sealed, `totp:${userId}`),
     recoveryCodeDigest: (userId, code) => createHmac("sha256", recoveryKey).update(`${userId}:${code}`).digest(),
+    adminCsrfMac: (cookie) => createHmac("sha256", adminCsrfKey).update(cookie).digest(),
   };
 }

@@ -1,6 +1,16 @@
 // Generated from the migrated schema by `npm run db:types`. Do not edit.
 import type { Generated } from "kysely";
 
+export interface AdminSessionsTable {
+  token_hash: Uint8Array;
+  user_id: number;
+  awaiting_second_factor: boolean;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface AuthEventsTable {
   id: Generated<number>;
   occurred_at: Generated<Date>;
@@ -172,6 +182,7 @@ export interface WebauthnChallengesTable {
 }
 
 export interface Database {
+  admin_sessions: AdminSessionsTable;
   auth_events: AuthEventsTable;
   django_imports: DjangoImportsTable;
   email_tokens: EmailTokensTable;

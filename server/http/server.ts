@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createAdminHandler } from "../admin/handler.js";
 import { cookieMode } from "../contracts/session-cookie.js";
 import type { Deps } from "../deps.js";
 import { normalise } from "../errors.js";
@@ -20,8 +21,8 @@ const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 
 /**
  * One node:http server: tRPC under /trpc/ (the official adapter), the
- * Django-compatible REST bridge under /api/, the docs, and the operational
- * endpoints. Every request gets a request id, an access-log line and a metric.
+ * Django-compatible REST bridge under /api/, the staff console under /admin/,
+ * the docs, and the operational endpoints. Every request gets a request id, an access-log line and a metric.
  */
 export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: false }): Server {
   const { config, log, metrics } = deps;
@@ -41,6 +42,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
   const cookieSession = config.http.refreshCookie.enabled
     ? createCookieSessionHandler(deps, readRequest, logInternal)
     : undefined;
+  const admin = config.admin.enabled ? createAdminHandler(deps, readRequest) : undefined;
   const docs = createDocsHandler();
   const ops = createOpsHandler(deps, lifecycle);
 
@@ -108,6 +110,11 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
         route = cookieSessionRoute(pathname);
         setHeaders(res, common);
         cookieSession(req, res);
+        return;
+      }
+      if (admin && (pathname === "/admin" || pathname.startsWith("/admin/"))) {
+        route = "admin";
+        route = await admin(req, res, pathname, common);
         return;
       }
       if (req.method === "GET" || headOnly) {

@@ -22,7 +22,7 @@ import { completeMfaLogin, mfaPasskeyOptions } from "../services/mfa/complete-lo
 import { withNewPasswordRules } from "../services/password-policy.js";
 import { reauthenticate, reauthenticateOptions } from "../services/reauthenticate.js";
 import { endSession, rotate } from "../services/sessions.js";
-import { registerUser, registrationErrors } from "../services/users.js";
+import { registerUser, registrationErrors, takeRegistrationAttempt } from "../services/users.js";
 import { verifyToken } from "../services/verify.js";
 import { protectedProcedure, publicProcedure, router } from "../trpc.js";
 
@@ -40,6 +40,9 @@ const withRegistrationErrors = publicProcedure.use(async ({ ctx, getRawInput, ne
   const raw = await getRawInput().catch(() => undefined);
   const error = normalise(result.error, raw);
   if (error.code !== "validation_failed" || !error.fields) return result;
+  // An invalid sign-up still says which username and email are taken: it counts against the
+  // client's registration ceiling like a valid one, or the ceiling would bound nothing.
+  await takeRegistrationAttempt(ctx.deps.db, ctx.client);
   throw validationError(await registrationErrors(ctx.deps, raw, error.fields));
 });
 

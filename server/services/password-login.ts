@@ -20,9 +20,14 @@ export const invalidCredentials = () => new AppError("authentication_failed", te
  * Username and password to a user, or one indistinguishable failure for a wrong
  * password, an unknown user and an inactive user, in about the same time.
  */
-export async function authenticateWithPassword(deps: LoginDeps, username: string, password: string): Promise<User> {
+export async function authenticateWithPassword(
+  deps: LoginDeps,
+  username: string,
+  password: string,
+  found?: { user: User | undefined },
+): Promise<User> {
   const name = searchableUsername(username);
-  const user = name === undefined ? undefined : await findUserByUsername(deps.db, name);
+  const user = found ? found.user : name === undefined ? undefined : await findUserByUsername(deps.db, name);
   // Never hash more than the contracts allow (the seed's login endpoint has no limit of its own).
   const candidate = password.length > PASSWORD_MAX_LENGTH ? "" : password;
   const valid =
@@ -50,10 +55,11 @@ async function rehash(deps: LoginDeps, user: User, password: string): Promise<vo
  * The counters a password attempt for `username` takes from. A device that
  * logged in to this account before has its own budget; every other client
  * shares the account's pool and its IP's ceiling, so a stranger's guesses can
- * lock out strangers only.
+ * lock out strangers only. A device token issued before the account's last
+ * revocation (password change or reset, log out everywhere) counts for nothing.
  */
-function loginCounters(deps: LoginDeps, client: Client, username: string): Counter[] {
-  const device = deviceIdFor(deps.secrets, client.deviceToken, username);
+function loginCounters(deps: LoginDeps, client: Client, username: string, user: User | undefined): Counter[] {
+  const device = deviceIdFor(deps.secrets, client.deviceToken, user && { ...user, username });
   if (device) return [{ key: keys.passwordDevice(device), limit: LIMITS.passwordDevice, onSuccess: "reset" }];
   const counters: Counter[] = [
     { key: keys.passwordAccount(username), limit: LIMITS.passwordAccount, onSuccess: "reset" },
@@ -101,16 +107,20 @@ export async function passwordLogin(
   path: string,
 ): Promise<PasswordLogin> {
   let user: User | undefined;
-  const audit = { username: searchableUsername(username), path };
-  const ok = await guardPasswordAttempt(deps, client, loginCounters(deps, client, username), audit, async () => {
-    user = await authenticateWithPassword(deps, username, password).catch((error: unknown) => {
+  const name = searchableUsername(username);
+  const audit = { username: name, path };
+  // Read before the attempt is counted (nothing is hashed yet): a device token is checked against the account as it is.
+  const found = { user: name === undefined ? undefined : await findUserByUsername(deps.db, name) };
+  const counters = loginCounters(deps, client, username, found.user);
+  const ok = await guardPasswordAttempt(deps, client, counters, audit, async () => {
+    user = await authenticateWithPassword(deps, username, password, found).catch((error: unknown) => {
       if (error instanceof AppError && error.code === "authentication_failed") return undefined;
       throw error;
     });
     return user !== undefined;
   });
   if (!ok || !user) throw invalidCredentials();
-  return { user, deviceToken: issueDeviceToken(deps.secrets, username) };
+  return { user, deviceToken: issueDeviceToken(deps.secrets, { ...user, username }) };
 }
 
 /** The signed-in owner's own budget for old passwords (changing the password): no stranger can spend it. */

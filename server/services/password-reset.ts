@@ -37,7 +37,12 @@ const canReset = (user: User | undefined): user is User =>
  * Mails a single-use reset token (256 random bits, stored hashed) to an active
  * account with that email; answers the same, in the same time, for any email.
  */
-export async function requestPasswordReset(deps: Deps, email: string, client: Client): Promise<MessageOutput> {
+export async function requestPasswordReset(
+  deps: Deps,
+  email: string,
+  client: Client,
+  by?: string,
+): Promise<MessageOutput> {
   const startedAt = Date.now();
   // Rationed per address (known or not, so a 429 tells nothing) and per client.
   await consumeQuota(deps.db, [
@@ -62,7 +67,12 @@ export async function requestPasswordReset(deps: Deps, email: string, client: Cl
           resetUrl: url,
         }),
       );
-      await recordEvent(trx, { event: "password_reset_requested", userId: user.id, ...client });
+      await recordEvent(trx, {
+        event: "password_reset_requested",
+        userId: user.id,
+        ...client,
+        ...(by === undefined ? {} : { detail: { by } }),
+      });
     });
     deps.mail.wake();
   }

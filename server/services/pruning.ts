@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../db/connect.js";
+import { deleteExpiredAdminSessions } from "../db/repositories/admin-sessions.js";
 import { deleteDeadOtpCodes } from "../db/repositories/otp-codes.js";
 import { deleteSentMail } from "../db/repositories/outbox.js";
 import { deleteExpiredRefreshTokens } from "../db/repositories/refresh-tokens.js";
@@ -20,6 +21,7 @@ export interface Pruned {
   sentMail: number;
   /** Expired WebAuthn challenges and email links, unconfirmed TOTP enrolments. */
   strongAuth: number;
+  adminSessions: number;
 }
 
 export const PRUNE_BATCH = 5_000;
@@ -38,6 +40,7 @@ const none = (): Pruned => ({
   throttles: 0,
   sentMail: 0,
   strongAuth: 0,
+  adminSessions: 0,
 });
 
 /**
@@ -58,6 +61,7 @@ export async function pruneBatch(db: Db, limit = PRUNE_BATCH): Promise<Pruned | 
       throttles: await deleteStaleThrottles(trx, THROTTLE_RETENTION_SECONDS, limit),
       sentMail: await deleteSentMail(trx, SENT_MAIL_RETENTION_SECONDS, limit),
       strongAuth: await pruneStrongAuth(trx, limit),
+      adminSessions: await deleteExpiredAdminSessions(trx, limit),
     };
   });
 }

@@ -10,6 +10,7 @@ import {
   insertRefreshToken,
   revokeTokensOfSession,
   revokeTokensOfUser,
+  rotatable,
   rotate as rotateInOneStatement,
   type TokenState,
 } from "../db/repositories/refresh-tokens.js";
@@ -113,7 +114,14 @@ export async function rotate(
     const rotated = await rotateOnce(deps, token, userId, client);
     if (rotated) return rotated;
     state = await findTokenState(deps.db, token.jti);
-    if (state || attempt > 0 || !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime)))
+    if (attempt > 0) break;
+    // Once more when a Django token was just adopted, or when the state read now would
+    // rotate (it changed between the statement and the read); otherwise the state says why.
+    if (
+      state
+        ? !rotatable(state, userId)
+        : !(await adoptImportedToken(deps.db, token, client, deps.config.jwt.sessionMaxLifetime))
+    )
       break;
   }
   if (!state || state.userId !== userId) throw notValid();
@@ -229,13 +237,13 @@ export async function listSessions(
 }
 
 /** Ends one of the user's sessions; its access tokens are refused from now on (authentication checks the session). */
-export async function revokeSession(deps: SessionDeps, user: User, id: string, client: Client) {
+export async function revokeSession(deps: SessionDeps, user: User, id: string, client: Client, by?: string) {
   // No session id holds a NUL or a lone surrogate, and PostgreSQL would refuse to compare one.
   if (!isStorableText(id)) throw new AppError("not_found", texts.notFound);
   const done = await deps.db.transaction().execute(async (trx) => {
     if (!(await findOwnSession(trx, user.id, id))) return false;
     if (!(await endSessionWithTokens(trx, id, "revoked"))) return false;
-    await recordEvent(trx, { event: "session_revoked", userId: user.id, ...client, detail: { session: id } });
+    await recordEvent(trx, { event: "session_revoked", userId: user.id, ...client, detail: { session: id, by } });
     return true;
   });
   if (!done) throw new AppError("not_found", texts.notFound);
@@ -253,11 +261,11 @@ export async function endEverySession(db: Executor, userId: number, reason: Revo
   return endAllSessions(db, userId, reason);
 }
 
-/** Log out everywhere. */
-export async function revokeAllSessions(deps: SessionDeps, user: User, client: Client) {
+/** Log out everywhere (`by`: a staff member, when the admin console does it for the user). */
+export async function revokeAllSessions(deps: SessionDeps, user: User, client: Client, by?: string) {
   const count = await deps.db.transaction().execute(async (trx) => {
     const ended = await endEverySession(trx, user.id, "logout_everywhere");
-    await recordEvent(trx, { event: "logout_everywhere", userId: user.id, ...client, detail: { sessions: ended } });
+    await recordEvent(trx, { event: "logout_everywhere", userId: user.id, ...client, detail: { sessions: ended, by } });
     return ended;
   });
   return { revoked: count };

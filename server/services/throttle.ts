@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isIPv6 } from "node:net";
 import type { Executor } from "../db/connect.js";
 import { clearKeys, returnHits, takeHits } from "../db/repositories/throttles.js";
 import { AppError } from "../errors.js";
@@ -43,17 +44,36 @@ export const LIMITS = {
 /** Usernames and emails become fixed-size keys (no NUL bytes, no length issues, nothing readable). */
 export const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
 
+/**
+ * Whose budget an address spends. An IPv6 client is handed a whole /64 (2^64
+ * addresses), so its per-IP budgets are per /64; an IPv4-mapped address is its IPv4 one.
+ */
+export function ipBucket(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const address = ip.split("%")[0] ?? ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  const [head = "", tail] = address.split("::");
+  const first = head === "" ? [] : head.split(":");
+  const last = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? first : [...first, ...Array(8 - first.length - last.length).fill("0"), ...last];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
+}
+
 export const keys = {
   passwordAccount: (username: string) => `pw:acct:${digest(username)}`,
   passwordDevice: (deviceId: string) => `pw:dev:${deviceId}`,
-  passwordIp: (ip: string) => `pw:ip:${ip}`,
+  passwordIp: (ip: string) => `pw:ip:${ipBucket(ip)}`,
   passwordOwner: (userId: number) => `pw:user:${userId}`,
-  otpIp: (ip: string) => `otp:ip:${ip}`,
+  otpIp: (ip: string) => `otp:ip:${ipBucket(ip)}`,
   otpMailAccount: (userId: number) => `otp-mail:user:${userId}`,
   resetMailEmail: (email: string) => `reset-mail:email:${digest(email.toLowerCase())}`,
-  resetMailIp: (ip: string) => `reset-mail:ip:${ip}`,
-  resetConfirmIp: (ip: string) => `reset-confirm:ip:${ip}`,
-  registrationIp: (ip: string) => `register:ip:${ip}`,
+  resetMailIp: (ip: string) => `reset-mail:ip:${ipBucket(ip)}`,
+  resetConfirmIp: (ip: string) => `reset-confirm:ip:${ipBucket(ip)}`,
+  registrationIp: (ip: string) => `register:ip:${ipBucket(ip)}`,
 };
 
 export const throttled = (secondsLeft: number) =>

@@ -3,6 +3,7 @@ import { type RegisterInput, registerInput } from "../contracts/auth.js";
 import type { FieldErrors } from "../contracts/errors.js";
 import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
+import type { Executor } from "../db/connect.js";
 import { type AuthEventName, keepUsernameOnEvents, recordEvent } from "../db/repositories/auth-events.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
 import {
@@ -60,12 +61,14 @@ export interface NewAccount {
  * A self sign-up's address is unverified until its link is used (a link is
  * mailed when REQUIRE_EMAIL_VERIFICATION is on).
  */
+/** One sign-up from this client, valid or not, taken from its IP's ceiling (429 with Retry-After once spent). */
+export async function takeRegistrationAttempt(db: Executor, client: Client): Promise<void> {
+  if (!client.ip) return;
+  await takeAttempt(db, [{ key: keys.registrationIp(client.ip), limit: LIMITS.registrationIp, onSuccess: "keep" }]);
+}
+
 export async function registerUser(deps: RegisterDeps, input: RegisterInput, client: Client): Promise<PublicUser> {
-  if (client.ip) {
-    await takeAttempt(deps.db, [
-      { key: keys.registrationIp(client.ip), limit: LIMITS.registrationIp, onSuccess: "keep" },
-    ]);
-  }
+  await takeRegistrationAttempt(deps.db, client);
   const user = await createAccount(deps, { ...input, emailVerified: false }, { event: "user_registered", client });
   if (deps.config.emailVerification.required) await sendVerification(deps, user, "signup", user.email);
   return toPublicUser(user);

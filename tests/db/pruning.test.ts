@@ -140,6 +140,7 @@ describe("pruning", () => {
       throttles: 1,
       sentMail: 1,
       strongAuth: 0,
+      adminSessions: 0,
     });
     const left = await leftOf("p1", kept.users);
     expect(left).toEqual({
@@ -159,6 +160,7 @@ describe("pruning", () => {
       throttles: 0,
       sentMail: 0,
       strongAuth: 0,
+      adminSessions: 0,
     });
   });
 
@@ -200,6 +202,7 @@ describe("pruning", () => {
       throttles: 1,
       sentMail: 1,
       strongAuth: 0,
+      adminSessions: 0,
     });
     expect((await leftOf("p2", kept.users)).tokens).toEqual(kept.tokens);
   });

@@ -95,6 +95,22 @@ describe("attempts are counted before they are evaluated", () => {
     expect(passwordChecks() - before).toBe(LIMITS.passwordIp.limit);
   });
 
+  it("holds one IPv6 /64 to one ceiling: a client cannot spread its guesses over its 2^64 addresses", async () => {
+    const prefix = `2001:db8:${(nextIp++).toString(16)}:1`;
+    const before = passwordChecks();
+    const sprayed = await Promise.all(
+      Array.from({ length: LIMITS.passwordIp.limit + 50 }, (_, i) =>
+        api.post(
+          "/api/token/",
+          { username: `sprayed6-${i}-${prefix}`, password: "Summer2026!" },
+          from(`${prefix}:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`),
+        ),
+      ),
+    );
+    expect(statuses(sprayed)).toEqual({ 401: LIMITS.passwordIp.limit, 429: 50 });
+    expect(passwordChecks() - before).toBe(LIMITS.passwordIp.limit);
+  });
+
   it("gives successful logins their IP hit back: a busy office is never throttled for logging in", async () => {
     const office = await Promise.all(Array.from({ length: 50 }, () => account()));
     const ip = newIp();

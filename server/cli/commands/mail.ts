@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { countMail, listMail, type MailStatus, retryDeadMail } from "../../db/repositories/outbox.js";
+import { countMail, listMail, type MailStatus } from "../../db/repositories/outbox.js";
+import { retryMail } from "../../services/mail-retry.js";
 import { type CommandContext, CommandError } from "./context.js";
 
 export const usage = "mail list [--status pending|dead|sent|all] [--limit N] | mail retry (--all | ID...)";
@@ -43,7 +44,7 @@ async function retry(ctx: CommandContext, args: string[]) {
   if (Boolean(values.all) === positionals.length > 0) throw new CommandError("mail retry takes --all or mail ids", 2);
   const ids = positionals.map(Number);
   if (!ids.every((id) => Number.isSafeInteger(id) && id > 0)) throw new CommandError("mail ids are whole numbers", 2);
-  const count = await retryDeadMail(ctx.db, ids);
+  const count = await retryMail(ctx, ids, "cli");
   if (ids.length > 0 && count < ids.length) {
     throw new CommandError(`${count} of ${ids.length} mails requeued: the others are not dead (or do not exist)`);
   }

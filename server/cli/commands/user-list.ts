@@ -29,7 +29,7 @@ export async function listUsersCommand(ctx: CommandContext, args: string[]): Pro
     ...(values.superuser ? { superuser: true } : {}),
     ...(values.search !== undefined ? { search: values.search } : {}),
   };
-  const [users, counts] = await Promise.all([listUsers(ctx.db, filter, limit), countUsers(ctx.db, filter)]);
+  const [users, counts] = await Promise.all([listUsers(ctx.db, filter, { limit }), countUsers(ctx.db, filter)]);
   if (users.length > 0) for (const line of table(COLUMNS, users.map(row))) ctx.io.out(line);
   const shown = users.length < counts.matching ? `${users.length} of ${counts.matching}` : `${counts.matching}`;
   ctx.io.out(

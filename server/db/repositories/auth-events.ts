@@ -46,6 +46,10 @@ export const AUTH_EVENTS = [
   "email_verified",
   "email_change_requested",
   "email_changed",
+  // The admin console (server/admin/) and the outbox.
+  "admin_signed_in",
+  "admin_signed_out",
+  "mail_retried",
 ] as const;
 export type AuthEventName = (typeof AUTH_EVENTS)[number];
 
@@ -113,7 +117,7 @@ export interface AuthEventRow {
 
 export async function listEvents(
   db: Executor,
-  filter: { username?: string; event?: string; since?: Date; limit: number },
+  filter: { username?: string; event?: string; since?: Date; until?: Date; limit: number },
 ): Promise<AuthEventRow[]> {
   let query = db
     .selectFrom("auth_events as e")
@@ -138,6 +142,7 @@ export async function listEvents(
   }
   if (filter.event !== undefined) query = query.where("e.event", "=", filter.event);
   if (filter.since !== undefined) query = query.where("e.occurred_at", ">=", filter.since);
+  if (filter.until !== undefined) query = query.where("e.occurred_at", "<", filter.until);
   const rows = await query.execute();
   return rows.map((row) => ({
     id: row.id,

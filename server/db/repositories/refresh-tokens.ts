@@ -60,6 +60,14 @@ export interface TokenState {
   successor: { jti: string; iat: number; exp: number } | undefined;
 }
 
+/**
+ * The rotation statement's conditions over a token's state, in TypeScript: the
+ * statement is the rule, this is its twin for the slow path's diagnosis, held to
+ * it by tests/db/rotation-twins.test.ts.
+ */
+export const rotatable = (state: TokenState, userId: number) =>
+  state.userId === userId && state.revokedAt === null && state.rowLive && state.sessionLive && state.userActive;
+
 export async function findTokenState(db: Executor, jti: string): Promise<TokenState | undefined> {
   const row = await db
     .selectFrom("refresh_tokens as t")

@@ -12,6 +12,25 @@ export interface UserFilter {
   superuser?: boolean;
   /** A substring of the username, email or name, ignoring case; `%` and `_` match themselves. */
   search?: string;
+  /** A confirmed TOTP credential or a passkey. */
+  secondFactor?: boolean;
+  joinedFrom?: Date;
+  joinedBefore?: Date;
+  lastLoginFrom?: Date;
+  lastLoginBefore?: Date;
+}
+
+export const USER_ORDER_COLUMNS = ["id", "username", "email", "date_joined", "last_login"] as const;
+
+export interface UserOrder {
+  column: (typeof USER_ORDER_COLUMNS)[number];
+  descending: boolean;
+}
+
+export interface UserPage {
+  limit: number;
+  offset?: number;
+  order?: UserOrder;
 }
 
 export interface ListedUser {
@@ -25,6 +44,7 @@ export interface ListedUser {
   isSuperuser: boolean;
   dateJoined: Date;
   lastLogin: Date | null;
+  hasSecondFactor: boolean;
 }
 
 export interface UserCounts {
@@ -35,10 +55,29 @@ export interface UserCounts {
   superuser: number;
 }
 
+/** The rule, once: an account has a second factor when its TOTP is confirmed or it has a passkey. */
+const hasSecondFactor = (eb: ExpressionBuilder<Database, "users">) =>
+  eb.or([
+    eb.exists(
+      eb
+        .selectFrom("totp_credentials as t")
+        .select("t.user_id")
+        .whereRef("t.user_id", "=", "users.id")
+        .where("t.confirmed_at", "is not", null),
+    ),
+    eb.exists(eb.selectFrom("passkeys as p").select("p.id").whereRef("p.user_id", "=", "users.id")),
+  ]);
+
 const filtered = (filter: UserFilter) => (eb: ExpressionBuilder<Database, "users">) => {
   const pattern = filter.search === undefined ? undefined : containing(filter.search);
   return eb.and([
     ...(filter.active !== undefined ? [eb("is_active", "=", filter.active)] : []),
+    ...(filter.secondFactor === true ? [hasSecondFactor(eb)] : []),
+    ...(filter.secondFactor === false ? [eb.not(hasSecondFactor(eb))] : []),
+    ...(filter.joinedFrom !== undefined ? [eb("date_joined", ">=", filter.joinedFrom)] : []),
+    ...(filter.joinedBefore !== undefined ? [eb("date_joined", "<", filter.joinedBefore)] : []),
+    ...(filter.lastLoginFrom !== undefined ? [eb("last_login", ">=", filter.lastLoginFrom)] : []),
+    ...(filter.lastLoginBefore !== undefined ? [eb("last_login", "<", filter.lastLoginBefore)] : []),
     ...(filter.staff !== undefined ? [eb("is_staff", "=", filter.staff)] : []),
     ...(filter.superuser !== undefined ? [eb("is_superuser", "=", filter.superuser)] : []),
     ...(pattern !== undefined
@@ -51,8 +90,10 @@ const filtered = (filter: UserFilter) => (eb: ExpressionBuilder<Database, "users
   ]);
 };
 
-export async function listUsers(db: Executor, filter: UserFilter, limit: number): Promise<ListedUser[]> {
-  const rows = await db
+export async function listUsers(db: Executor, filter: UserFilter, page: UserPage): Promise<ListedUser[]> {
+  const order = page.order ?? { column: "id", descending: false };
+  const direction = order.descending ? "desc" : "asc";
+  let query = db
     .selectFrom("users")
     .select([
       "id",
@@ -65,10 +106,18 @@ export async function listUsers(db: Executor, filter: UserFilter, limit: number)
       "is_superuser",
       "date_joined",
       "last_login",
+      (eb) => hasSecondFactor(eb).as("has_second_factor"),
     ])
-    .where(filtered(filter))
-    .orderBy("id")
-    .limit(limit)
+    .where(filtered(filter));
+  // Never-logged-in accounts sort last either way; the id breaks ties, so pages never overlap.
+  query =
+    order.column === "last_login"
+      ? query.orderBy(sql`last_login ${sql.raw(direction)} nulls last`)
+      : query.orderBy(order.column, direction);
+  if (order.column !== "id") query = query.orderBy("id", direction);
+  const rows = await query
+    .limit(page.limit)
+    .offset(page.offset ?? 0)
     .execute();
   return rows.map((row) => ({
     id: row.id,
@@ -81,6 +130,7 @@ export async function listUsers(db: Executor, filter: UserFilter, limit: number)
     isSuperuser: row.is_superuser,
     dateJoined: row.date_joined,
     lastLogin: row.last_login,
+    hasSecondFactor: row.has_second_factor === true,
   }));
 }
 

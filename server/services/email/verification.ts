@@ -15,7 +15,7 @@ import { findUserByEmail, findUserById, type User } from "../../db/repositories/
 import type { Deps } from "../../deps.js";
 import { fieldError, isUniqueViolation } from "../../errors.js";
 import { emailChangedMail, emailVerificationMail } from "../../mail/email-templates.js";
-import { consumeQuota, type Limit } from "../throttle.js";
+import { consumeQuota, ipBucket, type Limit } from "../throttle.js";
 import { notBefore } from "../timing.js";
 import { emailTaken } from "../users.js";
 
@@ -35,7 +35,7 @@ export const VERIFICATION_LIMITS = {
 const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
 export const verificationKeys = {
   resendEmail: (email: string) => `verify-mail:email:${digest(email.toLowerCase())}`,
-  resendIp: (ip: string) => `verify-mail:ip:${ip}`,
+  resendIp: (ip: string) => `verify-mail:ip:${ipBucket(ip)}`,
   changeAccount: (userId: number) => `change-email:user:${userId}`,
 };
 

@@ -15,14 +15,14 @@ import { AppError } from "../../errors.js";
 import { amrOf } from "../amr.js";
 import { refuseUnverifiedEmail } from "../email/gate.js";
 import { startSession } from "../sessions.js";
-import { consumeQuota, type Limit } from "../throttle.js";
+import { consumeQuota, ipBucket, type Limit } from "../throttle.js";
 import { CHALLENGE_TTL_SECONDS, newChallenge, relyingParty, storeChallenge, useChallenge } from "./relying-party.js";
 
 type LoginDeps = Pick<Deps, "db" | "secrets" | "config" | "tokens">;
 
 /** Sign-in options write a row for anyone who asks: rationed per client IP. */
 export const LOGIN_OPTIONS_IP: Limit = { limit: 60, windowSeconds: 60 };
-const optionsKey = (ip: string) => `passkey-options:ip:${ip}`;
+const optionsKey = (ip: string) => `passkey-options:ip:${ipBucket(ip)}`;
 
 /** One answer for every failure: which check failed is for the audit trail, not the caller. */
 export const passkeyLoginFailed = () => new AppError("authentication_failed", "Passkey sign-in failed.");
