@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import type { ErrorCode, FieldErrors } from "./contracts/errors.js";
+import type { ErrorCode, FieldErrors, MfaChallenge } from "./contracts/errors.js";
 import { errorStatus } from "./contracts/errors.js";
 
 /** One entry of simplejwt's `messages` list on token errors. */
@@ -14,6 +14,7 @@ export interface AppErrorOptions {
   fields?: FieldErrors;
   tokenMessages?: TokenMessage[];
   retryAfter?: number;
+  mfa?: MfaChallenge;
   cause?: unknown;
 }
 
@@ -27,6 +28,7 @@ export class AppError extends Error {
   readonly fields: FieldErrors | undefined;
   readonly tokenMessages: TokenMessage[] | undefined;
   readonly retryAfter: number | undefined;
+  readonly mfa: MfaChallenge | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -39,6 +41,7 @@ export class AppError extends Error {
     this.fields = options.fields;
     this.tokenMessages = options.tokenMessages;
     this.retryAfter = options.retryAfter;
+    this.mfa = options.mfa;
   }
 }
 
@@ -193,4 +196,6 @@ export const AUTH_FAILURES: ReadonlySet<string> = new Set([
   "email_not_verified",
   "mfa_code_invalid",
   "passkey_invalid",
+  "mfa_token_invalid",
+  "reauthentication_required",
 ]);

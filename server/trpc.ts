@@ -4,6 +4,7 @@ import type { Context } from "./context.js";
 import type { AppErrorData } from "./contracts/errors.js";
 import { type AppError, normalise } from "./errors.js";
 import { authenticate, loadTokenUser, verifyAccessToken, withUserId } from "./services/auth.js";
+import { requireRecentAuthentication, requireRecentOrPasswordOnly } from "./services/step-up.js";
 import { isUnreadableInput, readRawInput, unreadableInput } from "./trpc-input.js";
 
 // The one initTRPC. Procedures throw AppErrors; each builder's one middleware
@@ -40,6 +41,7 @@ const t = initTRPC.context<Context>().create({
       appCode: app.code,
       ...(app.fields ? { fieldErrors: app.fields } : {}),
       ...(app.retryAfter !== undefined ? { retryAfter: app.retryAfter } : {}),
+      ...(app.mfa ? { mfa: app.mfa } : {}),
     };
     return { ...shape, code: TRPC_ERROR_CODES_BY_KEY[code], message: app.message, data };
   },
@@ -96,9 +98,25 @@ export const publicProcedure = t.procedure.use(async ({ next, getRawInput }) => 
 
 /** Verifies the bearer access token (simplejwt's rules and errors) and narrows `ctx.user`. */
 export const protectedProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
-  const { user, sid } = await before(() => authenticate(ctx.deps, ctx.authorization));
+  const { user, sid, auth } = await before(() => authenticate(ctx.deps, ctx.authorization));
   await readable(getRawInput);
-  return settle(await next({ ctx: { user, sessionId: sid } }), getRawInput);
+  return settle(await next({ ctx: { user, sessionId: sid, auth } }), getRawInput);
+});
+
+/** protectedProcedure for changes of the factors themselves: the token's `auth_time` must be recent (step-up). */
+export const stepUpProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  await before(async () => requireRecentAuthentication(ctx.deps, ctx.auth));
+  return next();
+});
+
+/**
+ * For changes that check the password themselves (password, email): recent
+ * enough, or an account with no second factor, for which that password is a
+ * full reauthentication (the Django contract holds for such accounts).
+ */
+export const passwordStepUpProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  await before(() => requireRecentOrPasswordOnly(ctx.deps, ctx.user, ctx.auth));
+  return next();
 });
 
 /**

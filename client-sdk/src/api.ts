@@ -26,6 +26,8 @@ const SESSION_PROCEDURES = everyOne<SessionProcedure>()([
   "auth.blacklist",
   "otp.verify",
   "passkey.login",
+  "auth.completeMfa",
+  "auth.reauthenticate",
 ] as const);
 
 type Method<P> = P extends { input: infer I; output: infer O }

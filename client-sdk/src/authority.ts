@@ -12,6 +12,7 @@ export interface Grant {
 export type LoginInput = Procedures["auth.obtainToken"]["input"];
 export type OtpInput = Procedures["otp.verify"]["input"];
 export type PasskeyLoginInput = Procedures["passkey.login"]["input"];
+export type CompleteMfaInput = Procedures["auth.completeMfa"]["input"];
 
 /**
  * Where the session's tokens come from and go back to: the server's token
@@ -23,6 +24,8 @@ export interface Authority {
   login(input: LoginInput): Promise<Grant>;
   verifyOtp(input: OtpInput): Promise<Grant>;
   loginWithPasskey(input: PasskeyLoginInput): Promise<Grant>;
+  /** A login's second step, after `mfa_required`. */
+  completeMfa(input: CompleteMfaInput): Promise<Grant>;
   /** A new access token (and, with rotation, refresh token) for the current one. */
   exchange(refresh: string | undefined): Promise<Grant>;
   /** Ends the session on the server. */
@@ -37,6 +40,7 @@ export function tokenAuthority(transport: Transport): Authority {
     login: (input) => mutate("auth.obtainToken", input),
     verifyOtp: (input) => mutate("otp.verify", input),
     loginWithPasskey: (input) => mutate("passkey.login", input),
+    completeMfa: (input) => mutate("auth.completeMfa", input),
     exchange: (refresh) => mutate("auth.refresh", { refresh }),
     revoke: async (refresh) => {
       if (refresh !== undefined) await mutate("auth.blacklist", { refresh });
@@ -55,6 +59,7 @@ export function cookieAuthority(transport: Transport): Authority {
     loginWithPasskey: async () => {
       throw new Error("passkey sign-in is not offered in cookie mode yet: use token mode");
     },
+    completeMfa: (input) => mutate(procedures.completeMfa, input),
     exchange: () => mutate(procedures.refresh),
     revoke: async () => {
       await mutate(procedures.logout);

@@ -55,6 +55,19 @@ export interface SessionApi {
   verifyOtp(input: Procedures["otp.verify"]["input"]): Promise<Session>;
   /** A passkey assertion (from `passkey.loginOptions` and the browser's WebAuthn API) to a session. */
   loginWithPasskey(input: Procedures["passkey.login"]["input"]): Promise<Session>;
+  /**
+   * A login's second step: `login` (or `requestOtp`) rejected with `mfa_required`
+   * (see `isMfaRequired`); its `mfa_token` and a TOTP code, a recovery code, or a
+   * passkey assertion (options from `client.auth.mfaPasskeyOptions`) to a session.
+   */
+  completeMfa(input: Procedures["auth.completeMfa"]["input"]): Promise<Session>;
+  /**
+   * Step-up: a change of password, email or factors was refused with
+   * `reauthentication_required`; the password (and a code when TOTP is on) or a
+   * passkey assertion (options from `client.auth.reauthenticateOptions`) make
+   * the session recent again. Rejects with SessionEndedError without a session.
+   */
+  reauthenticate(input: Procedures["auth.reauthenticate"]["input"]): Promise<Session>;
   /** Ends the session on the server (best effort) and in every tab. */
   logout(): Promise<void>;
   /** The session once loaded, if any. */
@@ -158,6 +171,13 @@ export function createClient(options: ClientOptions): Client {
       transport("otp.request", "mutation", input, undefined) as Promise<Procedures["otp.request"]["output"]>,
     verifyOtp: async (input) => manager.establish(await authority.verifyOtp(input)),
     loginWithPasskey: async (input) => manager.establish(await authority.loginWithPasskey(input)),
+    completeMfa: async (input) => manager.establish(await authority.completeMfa(input)),
+    async reauthenticate(input) {
+      const { access } = (await call("auth.reauthenticate", input)) as Procedures["auth.reauthenticate"]["output"];
+      const session = await manager.replaceAccess(access);
+      if (!session) throw new SessionEndedError("signed_out");
+      return session;
+    },
     logout: () => manager.logout(),
     current: () => manager.get(),
     get user() {

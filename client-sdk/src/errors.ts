@@ -1,4 +1,13 @@
-import type { ErrorCode } from "./generated/api.js";
+import type { ErrorCode, Procedures } from "./generated/api.js";
+
+/** A second factor a login can be completed with. */
+export type MfaMethod = Procedures["auth.completeMfa"]["input"]["method"];
+
+/** What `mfa_required` carries: the ticket for `session.completeMfa` (5 minutes, single use) and the methods. */
+export interface MfaChallenge {
+  mfa_token: string;
+  methods: MfaMethod[];
+}
 
 /** Field errors as the server reports them: each field (or `non_field_errors`) with its messages. */
 export type FieldErrors = Partial<Record<string, string[]>>;
@@ -38,6 +47,8 @@ export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
     readonly fieldErrors: FieldErrors = {},
     /** With `throttled`: seconds to wait before trying again. */
     readonly retryAfter?: number,
+    /** With `mfa_required`: the second step's ticket and methods. */
+    readonly mfa?: MfaChallenge,
   ) {
     super(message);
   }
@@ -96,6 +107,19 @@ export type ClientError = { [C in ErrorCode]: ApiError<C> }[ErrorCode] | Network
 /** Narrows to an ApiError (of any copy of this package), optionally with one of the given codes. */
 export function isApiError<C extends ErrorCode>(error: unknown, ...codes: C[]): error is ApiError<C> {
   return isBranded(error, "ApiError") && (codes.length === 0 || codes.includes((error as ApiError).code as C));
+}
+
+/**
+ * The password was right, and the account has a second factor: `error.mfa`
+ * holds the ticket and the methods for `session.completeMfa`.
+ *
+ * ```ts
+ * try { await client.session.login({ username, password }); }
+ * catch (error) { if (isMfaRequired(error)) askForCode(error.mfa.methods, error.mfa.mfa_token); else throw error; }
+ * ```
+ */
+export function isMfaRequired(error: unknown): error is ApiError<"mfa_required"> & { mfa: MfaChallenge } {
+  return isApiError(error, "mfa_required") && error.mfa !== undefined;
 }
 
 /** Narrows to a NetworkError: the server could not be reached. */

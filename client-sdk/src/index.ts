@@ -6,8 +6,11 @@ export {
   type ClientError,
   type FieldErrors,
   isApiError,
+  isMfaRequired,
   isNetworkError,
   isSessionEnded,
+  type MfaChallenge,
+  type MfaMethod,
   NetworkError,
   SessionEndedError,
 } from "./errors.js";

@@ -1,5 +1,16 @@
-import { createContext, createElement, type ReactNode, useContext, useSyncExternalStore } from "react";
+import {
+  createContext,
+  createElement,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useState,
+  useSyncExternalStore,
+} from "react";
 import type { Client } from "./client.js";
+import { isMfaRequired, type MfaChallenge } from "./errors.js";
+import type { Procedures } from "./generated/api.js";
+import type { Session } from "./session.js";
 import { type AuthState, LOADING } from "./store.js";
 import type { User } from "./stored.js";
 
@@ -38,6 +49,54 @@ export function useSession(): AuthState {
 /** Who is signed in; null while loading or signed out. */
 export function useUser(): User | null {
   return useSession().user;
+}
+
+/** The second step without its ticket, which `useLogin` keeps. */
+export type SecondStep = Omit<Procedures["auth.completeMfa"]["input"], "mfa_token">;
+
+export interface LoginFlow {
+  /** Set while the server waits for the second factor: the methods to offer. */
+  challenge: MfaChallenge | null;
+  /** The password step: a session, or null when a second factor is needed (then `challenge` is set). */
+  login(input: Procedures["auth.obtainToken"]["input"]): Promise<Session | null>;
+  /** The second step with the kept ticket: a TOTP code, a recovery code or a passkey assertion. */
+  complete(step: SecondStep): Promise<Session>;
+  /** Back to the password step (the ticket expires on its own). */
+  cancel(): void;
+}
+
+/**
+ * A login form's state machine: the password, then, for accounts with a
+ * second factor, the code or passkey, with the ticket kept between the two.
+ */
+export function useLogin(): LoginFlow {
+  const client = useAuthClient();
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
+  const login = useCallback(
+    async (input: Procedures["auth.obtainToken"]["input"]) => {
+      try {
+        const session = await client.session.login(input);
+        setChallenge(null);
+        return session;
+      } catch (error) {
+        if (!isMfaRequired(error)) throw error;
+        setChallenge(error.mfa);
+        return null;
+      }
+    },
+    [client],
+  );
+  const complete = useCallback(
+    async (step: SecondStep) => {
+      if (!challenge) throw new Error("useLogin: complete() comes after a login() that asked for a second factor");
+      const session = await client.session.completeMfa({ ...step, mfa_token: challenge.mfa_token });
+      setChallenge(null);
+      return session;
+    },
+    [client, challenge],
+  );
+  const cancel = useCallback(() => setChallenge(null), []);
+  return { challenge, login, complete, cancel };
 }
 
 export type { AuthState, User };

@@ -125,6 +125,19 @@ export class SessionManager {
     });
   }
 
+  /**
+   * A new access token for the same session (step-up): it replaces the one
+   * held, the refresh token stays. Answers null when the session ended meanwhile.
+   */
+  async replaceAccess(access: string): Promise<Session | null> {
+    await this.ready;
+    return this.options.lock(async () => {
+      const current = await this.latest();
+      if (!current) return null;
+      return this.commit({ access, refresh: current.refresh, user: current.user }, "TOKEN_REFRESHED");
+    });
+  }
+
   /** Ends the session on the server (best effort) and here, in every tab. */
   async logout(): Promise<void> {
     await this.ready;

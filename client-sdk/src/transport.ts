@@ -1,5 +1,5 @@
 import { createTRPCUntypedClient, httpLink, TRPCClientError } from "@trpc/client";
-import { ApiError, NetworkError } from "./errors.js";
+import { ApiError, type MfaChallenge, NetworkError } from "./errors.js";
 import { type ErrorCode, errorStatus } from "./generated/api.js";
 
 export type Kind = "query" | "mutation";
@@ -10,6 +10,7 @@ interface ErrorData {
   httpStatus?: number;
   fieldErrors?: Record<string, string[]>;
   retryAfter?: number;
+  mfa?: MfaChallenge;
 }
 
 /** A failed answer that is not the server's JSON: a gateway's page, usually. */
@@ -81,6 +82,7 @@ function toClientError(error: unknown): ApiError | NetworkError {
       data.httpStatus ?? status ?? 500,
       data.fieldErrors,
       data.retryAfter,
+      data.mfa,
     );
   }
   if (status === undefined || (status >= 502 && status <= 504)) {

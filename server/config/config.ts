@@ -83,6 +83,8 @@ export interface Config {
   /** Passkeys' relying party; undefined when passkeys are off (production without WEBAUTHN_RP_ID). */
   readonly webauthn: WebAuthnConfig | undefined;
   readonly emailVerification: EmailVerificationConfig;
+  /** Seconds since the last authentication within which password, email and factors may change (step-up). */
+  readonly stepUpMaxAge: number;
   /** The staff console at /admin/ (server/admin/). */
   readonly admin: {
     readonly enabled: boolean;
@@ -184,6 +186,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     otp: { ttl: env.OTP_TTL },
     webauthn: resolveWebAuthn(env),
     emailVerification: resolveEmailVerification(env),
+    stepUpMaxAge: env.STEP_UP_MAX_AGE,
     admin: {
       enabled: env.ADMIN_CONSOLE,
       sessionLifetime: env.ADMIN_SESSION_LIFETIME,

@@ -200,6 +200,7 @@ export const envSchema = z.object({
   REQUIRE_EMAIL_VERIFICATION: bool(false),
   EMAIL_VERIFICATION_URL: urlWithScheme(["http:", "https:"], "https://app.example.com/verify-email"),
   EMAIL_VERIFICATION_TIMEOUT: seconds(86400),
+  STEP_UP_MAX_AGE: seconds(600),
   // The staff console at /admin/ (server/admin/).
   ADMIN_CONSOLE: bool(true),
   ADMIN_SESSION_LIFETIME: seconds(8 * 3600, 60),

@@ -25,6 +25,14 @@ export const errorStatus = {
   user_not_found: 401,
   /** The token's user is deactivated. */
   user_inactive: 401,
+  /**
+   * The password was right, but the account has a second factor: no tokens yet.
+   * The answer carries `mfa_token` and `methods` (REST body; tRPC `error.data.mfa`)
+   * for the second step, `auth.completeMfa` (`POST /api/token/mfa/`).
+   */
+  mfa_required: 401,
+  /** The `mfa_token` is unknown, expired, used, or spent its tries: log in with the password again. */
+  mfa_token_invalid: 401,
   /** A TOTP or recovery code that is wrong, outside the time window, or already used. */
   mfa_code_invalid: 400,
   /** TOTP is already on: disable it before enrolling again. */
@@ -39,6 +47,11 @@ export const errorStatus = {
   email_not_verified: 403,
   /** The server offers no passkeys (WEBAUTHN_RP_ID is not configured). */
   passkeys_disabled: 403,
+  /**
+   * A change of password, email or second factors needs a recent authentication
+   * (STEP_UP_MAX_AGE): call `auth.reauthenticate` (`POST /api/token/reauthenticate/`), then retry.
+   */
+  reauthentication_required: 403,
   /** No such object for this caller: another user's, an unknown id or a malformed one. */
   not_found: 404,
   /** A query sent as a mutation, or the other way round. */
@@ -63,9 +76,20 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export type FieldErrors = Record<string, string[]>;
 
+/** A second factor the account can complete a login with. */
+export type MfaMethod = "totp" | "recovery_code" | "passkey";
+
+/** What `mfa_required` carries: the ticket for the second step and the ways to take it. */
+export interface MfaChallenge {
+  mfa_token: string;
+  methods: MfaMethod[];
+}
+
 /** What tRPC clients find in `error.data` besides tRPC's own fields. */
 export interface AppErrorData {
   appCode: ErrorCode;
   fieldErrors?: FieldErrors;
   retryAfter?: number;
+  /** With `mfa_required`: the second step's ticket and methods. */
+  mfa?: MfaChallenge;
 }

@@ -8,7 +8,13 @@ import { z } from "zod";
 export const cookieMode = {
   /** The session endpoints (`<path>/<procedure>`, tRPC's wire format), and the refresh cookie's Path. */
   path: "/auth/session",
-  procedures: { login: "login", verifyOtp: "verifyOtp", refresh: "refresh", logout: "logout" },
+  procedures: {
+    login: "login",
+    verifyOtp: "verifyOtp",
+    completeMfa: "completeMfa",
+    refresh: "refresh",
+    logout: "logout",
+  },
   /**
    * Every call must carry this header (any value). A cross-site form cannot set
    * it, and a cross-site script cannot send it without a CORS preflight, which

@@ -39,6 +39,15 @@ export interface EmailTokensTable {
   expires_at: Date;
 }
 
+export interface MfaChallengesTable {
+  token_hash: Uint8Array;
+  user_id: number;
+  methods: string;
+  tries: Generated<number>;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
 export interface OtpCodesTable {
   user_id: number;
   code_hash: Uint8Array;
@@ -102,6 +111,8 @@ export interface RefreshFamiliesTable {
   ip: string | null;
   revoked_at: Date | null;
   revoke_reason: string | null;
+  amr: Generated<string>;
+  auth_time: Generated<Date>;
 }
 
 export interface RefreshTokensTable {
@@ -175,6 +186,7 @@ export interface Database {
   auth_events: AuthEventsTable;
   django_imports: DjangoImportsTable;
   email_tokens: EmailTokensTable;
+  mfa_challenges: MfaChallengesTable;
   otp_codes: OtpCodesTable;
   outbox_mails: OutboxMailsTable;
   passkeys: PasskeysTable;

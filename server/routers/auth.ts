@@ -9,13 +9,22 @@ import {
   tokenPair,
   verifyInput,
 } from "../contracts/auth.js";
+import { requestOptions } from "../contracts/passkey.js";
+import {
+  completeMfaInput,
+  mfaTokenInput,
+  reauthenticateInput,
+  reauthenticateOutput,
+} from "../contracts/second-factor.js";
 import { normalise, validationError } from "../errors.js";
 import { obtainTokenPair } from "../services/auth.js";
+import { completeMfaLogin, mfaPasskeyOptions } from "../services/mfa/complete-login.js";
 import { withNewPasswordRules } from "../services/password-policy.js";
+import { reauthenticate, reauthenticateOptions } from "../services/reauthenticate.js";
 import { endSession, rotate } from "../services/sessions.js";
 import { registerUser, registrationErrors, takeRegistrationAttempt } from "../services/users.js";
 import { verifyToken } from "../services/verify.js";
-import { publicProcedure, router } from "../trpc.js";
+import { protectedProcedure, publicProcedure, router } from "../trpc.js";
 
 const registerWithPasswordRules = withNewPasswordRules(registerInput, (value) => ({
   username: value.username as string | undefined,
@@ -61,6 +70,31 @@ export const authRouter = router({
     .input(verifyInput)
     .output(emptyOutput)
     .mutation(({ ctx, input }) => verifyToken(ctx.deps, input.token)),
+
+  /** A login's second step: the `mfa_token` of `mfa_required` and a code or passkey, to the usual pair. */
+  completeMfa: publicProcedure
+    .input(completeMfaInput)
+    .output(tokenPair)
+    .mutation(({ ctx, input }) => completeMfaLogin(ctx.deps, input, ctx.client)),
+
+  /** Passkey options for the second step: the account's passkeys, a challenge bound to it. */
+  mfaPasskeyOptions: publicProcedure
+    .input(mfaTokenInput)
+    .output(requestOptions)
+    .mutation(({ ctx, input }) => mfaPasskeyOptions(ctx.deps, input.mfa_token)),
+
+  /** Step-up: prove again who you are; the session's `auth_time` becomes now, and a new access token says so. */
+  reauthenticate: protectedProcedure
+    .input(reauthenticateInput)
+    .output(reauthenticateOutput)
+    .mutation(({ ctx, input }) =>
+      reauthenticate(ctx.deps, { user: ctx.user, sid: ctx.sessionId, auth: ctx.auth }, input, ctx.client),
+    ),
+
+  /** Passkey options for step-up: the caller's passkeys. */
+  reauthenticateOptions: protectedProcedure
+    .output(requestOptions)
+    .mutation(({ ctx }) => reauthenticateOptions(ctx.deps, ctx.user)),
 
   blacklist: publicProcedure
     .input(blacklistInput)

@@ -2,13 +2,13 @@ import { changeEmailInput, emailStatus, resendVerificationInput, verifyEmailInpu
 import { messageOutput } from "../contracts/user.js";
 import { changeEmail } from "../services/email/change.js";
 import { resendVerification, emailStatus as status, verifyEmail } from "../services/email/verification.js";
-import { protectedProcedure, publicProcedure, router } from "../trpc.js";
+import { passwordStepUpProcedure, protectedProcedure, publicProcedure, router } from "../trpc.js";
 
 /** The account's email address: verification, and changing it (verified before it takes effect). */
 export const emailRouter = router({
   status: protectedProcedure.output(emailStatus).query(({ ctx }) => status(ctx.deps, ctx.user)),
 
-  change: protectedProcedure
+  change: passwordStepUpProcedure
     .input(changeEmailInput)
     .output(messageOutput)
     .mutation(({ ctx, input }) => changeEmail(ctx.deps, ctx.user, input, ctx.client)),

@@ -12,15 +12,15 @@ import {
 import { loginOptions, passkeyLogin } from "../services/passkeys/login.js";
 import { listUserPasskeys, removeUserPasskey, renameUserPasskey } from "../services/passkeys/management.js";
 import { registerPasskey, registrationOptions } from "../services/passkeys/registration.js";
-import { protectedProcedure, publicProcedure, router } from "../trpc.js";
+import { protectedProcedure, publicProcedure, router, stepUpProcedure } from "../trpc.js";
 
 /** Passkeys (WebAuthn): registered while signed in, then a full login of their own. */
 export const passkeyRouter = router({
-  registrationOptions: protectedProcedure
+  registrationOptions: stepUpProcedure
     .output(creationOptions)
     .mutation(({ ctx }) => registrationOptions(ctx.deps, ctx.user)),
 
-  register: protectedProcedure
+  register: stepUpProcedure
     .input(registerPasskeyInput)
     .output(passkeyInfo)
     .mutation(({ ctx, input }) => registerPasskey(ctx.deps, ctx.user, input, ctx.client)),
@@ -32,7 +32,7 @@ export const passkeyRouter = router({
     .output(passkeyInfo)
     .mutation(({ ctx, input }) => renameUserPasskey(ctx.deps, ctx.user, input.id, input.name, ctx.client)),
 
-  remove: protectedProcedure
+  remove: stepUpProcedure
     .input(passkeyIdInput)
     .output(emptyOutput)
     .mutation(({ ctx, input }) => removeUserPasskey(ctx.deps, ctx.user, input.id, ctx.client)),

@@ -9,13 +9,13 @@ import {
 } from "../contracts/user.js";
 import { listSessions, revokeAllSessions, revokeSession } from "../services/sessions.js";
 import { changePassword, toPublicUser } from "../services/users.js";
-import { protectedProcedure, router } from "../trpc.js";
+import { passwordStepUpProcedure, protectedProcedure, router } from "../trpc.js";
 
 /** The caller: profile, password and sessions. */
 export const userRouter = router({
   me: protectedProcedure.output(meOutput).query(({ ctx }) => toPublicUser(ctx.user)),
 
-  changePassword: protectedProcedure
+  changePassword: passwordStepUpProcedure
     .input(changePasswordInput)
     .output(messageOutput)
     .mutation(({ ctx, input }) => changePassword(ctx.deps, ctx.user, input, ctx.client)),

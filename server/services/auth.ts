@@ -3,18 +3,25 @@ import type { Executor } from "../db/connect.js";
 import { findTokenUser, type TokenClaims, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
+import { amrOf } from "./amr.js";
 import { refuseUnverifiedEmail } from "./email/gate.js";
+import { requireSecondStep } from "./mfa/login-challenge.js";
 import { type PasswordLogin, passwordLogin } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { TokenError, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
 type AuthDeps = Pick<Deps, "db" | "tokens" | "hasher" | "secrets" | "config">;
 
-/** POST /api/token/: a new session for the right username and password. */
+/**
+ * POST /api/token/: a new session for the right username and password, or,
+ * for an account with a second factor, `mfa_required` and its ticket.
+ */
 export async function obtainTokenPair(deps: AuthDeps, client: Client, username: string, password: string) {
   const login: PasswordLogin = await passwordLogin(deps, client, username, password, "token");
   await refuseUnverifiedEmail(deps, login.user);
-  return { pair: await startSession(deps, login.user, client, "token"), deviceToken: login.deviceToken };
+  await requireSecondStep(deps, login.user, client, "token");
+  const pair = await startSession(deps, login.user, client, "token", amrOf([{ factor: "password" }]));
+  return { pair, deviceToken: login.deviceToken };
 }
 
 /** The `Authorization` header as simplejwt reads it: undefined when no Bearer credentials were sent. */
@@ -25,10 +32,17 @@ export function bearerToken(header: string | undefined): string | undefined {
   return parts[1];
 }
 
+/** How and when the caller's session last authenticated, from the access token (absent in Django's). */
+export interface TokenAuth {
+  amr: string[] | undefined;
+  authTime: number | undefined;
+}
+
 export interface Authenticated {
   user: User;
   /** The session the access token belongs to, when it is one of ours. */
   sid: string | undefined;
+  auth: TokenAuth;
 }
 
 export const accessRefused = (message: string) =>
@@ -41,11 +55,12 @@ export const accessRefused = (message: string) =>
  * user has not been read yet. `userId` is null when the claim is readable but
  * can name no row (simplejwt then answers "User not found").
  */
-export type AccessClaims = Omit<TokenClaims, "userId"> & { userId: number | null };
+export type AccessClaims = Omit<TokenClaims, "userId"> & { userId: number | null; auth: TokenAuth };
 
 export const claimsOf = (token: VerifiedToken): AccessClaims | undefined => {
   const userId = userIdFromClaim(token.userId);
-  return userId === undefined ? undefined : { userId, version: token.ver, sid: token.sid };
+  const auth = { amr: token.amr, authTime: token.authTime };
+  return userId === undefined ? undefined : { userId, version: token.ver, sid: token.sid, auth };
 };
 
 /** The checks that need no database, with simplejwt's errors. */
@@ -81,7 +96,7 @@ export async function loadTokenUser(db: Executor, claims: AccessClaims): Promise
     if (!found.user.isActive) throw new AppError("user_inactive", texts.userInactive);
     throw accessRefused(texts.tokenInvalidOrExpired);
   }
-  return { user: found.user, sid: claims.sid };
+  return { user: found.user, sid: claims.sid, auth: claims.auth };
 }
 
 /** Both halves: the user behind an `Authorization` header. */

@@ -9,7 +9,9 @@ import { findUserByUsername } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, fieldError, NON_FIELD_ERRORS } from "../errors.js";
 import { otpMail } from "../mail/templates.js";
+import { amrOf } from "./amr.js";
 import { refuseUnverifiedEmail } from "./email/gate.js";
+import { requireSecondStep } from "./mfa/login-challenge.js";
 import { passwordLogin, searchableUsername } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { consumeQuota, keys, LIMITS, takeAttempt } from "./throttle.js";
@@ -39,6 +41,8 @@ export async function requestOtp(
     },
   );
   await refuseUnverifiedEmail(deps, user);
+  // The email code is a second step only for accounts with nothing stronger.
+  await requireSecondStep(deps, user, client, "otp_login");
   // Accounts imported from Django may have none; the password was right, so saying so reveals nothing.
   if (user.email === "") throw fieldError(NON_FIELD_ERRORS, "This account has no email address to send a code to.");
   await consumeQuota(deps.db, [[keys.otpMailAccount(user.id), LIMITS.otpMailAccount]]);
@@ -76,5 +80,7 @@ export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Clien
     throw invalidOtp();
   }
   await attempt.succeeded();
-  return startSession(deps, user, client, "otp");
+  // A code mailed before the account enrolled a stronger factor does not skip it.
+  await requireSecondStep(deps, user, client, "otp_verify");
+  return startSession(deps, user, client, "otp", amrOf([{ factor: "password" }, { factor: "email_code" }]));
 }

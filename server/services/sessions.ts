@@ -24,6 +24,7 @@ import {
 import { bumpTokenVersion, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
+import { amrColumn, amrFromColumn, type SessionAuth } from "./amr.js";
 import { adoptImportedToken, importedFamilyId } from "./imported-sessions.js";
 import { newFamilyId, sessionOf, TokenError, type TokenType, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
@@ -41,21 +42,42 @@ const notValid = (message: string = texts.tokenInvalidOrExpired) => new AppError
  */
 const signRefresh = (deps: SessionDeps, userId: number, sid: string) => deps.tokens.sign("refresh", userId, { sid });
 
-const signAccess = (deps: SessionDeps, userId: number, sid: string, version: number) =>
-  deps.tokens.sign("access", userId, { sid, ver: version });
+export const signAccess = (
+  deps: Pick<Deps, "tokens">,
+  userId: number,
+  sid: string,
+  version: number,
+  auth: SessionAuth,
+) => deps.tokens.sign("access", userId, { sid, ver: version, auth });
+
+/** A session's stored `amr` and `auth_time` as the claims its access tokens carry. */
+const storedAuth = (row: { amr: string; authTime: number }): SessionAuth => ({
+  amr: amrFromColumn(row.amr),
+  authTime: row.authTime,
+});
 
 /**
- * A new session for a user who just proved who they are (`path` says how, for
- * the audit trail); `last_login` is updated with it.
+ * A new session for a user who just proved who they are: `path` says how, for
+ * the audit trail, and `amr` with which factors, for the tokens (amr.ts);
+ * `last_login` is updated with it.
  */
-export async function startSession(deps: SessionDeps, user: User, client: Client, path: string): Promise<TokenPair> {
+export async function startSession(
+  deps: SessionDeps,
+  user: User,
+  client: Client,
+  path: string,
+  amr: readonly string[],
+): Promise<TokenPair> {
   const sid = newFamilyId();
-  const end = new Date(Date.now() + deps.config.jwt.sessionMaxLifetime * 1000);
+  const now = Date.now();
+  const end = new Date(now + deps.config.jwt.sessionMaxLifetime * 1000);
+  const auth: SessionAuth = { amr, authTime: Math.floor(now / 1000) };
   const [refresh, access] = await Promise.all([
     signRefresh(deps, user.id, sid),
-    signAccess(deps, user.id, sid, user.tokenVersion),
+    signAccess(deps, user.id, sid, user.tokenVersion, auth),
   ]);
-  await insertLogin(deps.db, { id: sid, userId: user.id, expiresAt: end, ...client }, refresh, { path });
+  const session = { id: sid, userId: user.id, expiresAt: end, ...client, amr: amrColumn(amr), authTime: auth.authTime };
+  await insertLogin(deps.db, session, refresh, { path, amr });
   return { refresh: refresh.token, access: access.token };
 }
 
@@ -115,7 +137,7 @@ async function rotateOnce(deps: SessionDeps, token: VerifiedToken, userId: numbe
   const refresh = await signRefresh(deps, userId, sessionOf(token.jti) ?? importedFamilyId(token.jti));
   const rotated = await rotateInOneStatement(deps.db, token.jti, userId, refresh, client);
   if (!rotated) return undefined;
-  const access = await signAccess(deps, userId, rotated.familyId, rotated.tokenVersion);
+  const access = await signAccess(deps, userId, rotated.familyId, rotated.tokenVersion, storedAuth(rotated));
   return { refresh: refresh.token, access: access.token };
 }
 
@@ -138,7 +160,7 @@ function withinReuseInterval(deps: SessionDeps, state: TokenState): boolean {
 async function repeatRotation(deps: SessionDeps, state: TokenState, successor: NonNullable<TokenState["successor"]>) {
   const [refresh, access] = await Promise.all([
     deps.tokens.sign("refresh", state.userId, { again: successor }),
-    signAccess(deps, state.userId, state.familyId, state.tokenVersion),
+    signAccess(deps, state.userId, state.familyId, state.tokenVersion, storedAuth(state)),
   ]);
   return { refresh: refresh.token, access: access.token };
 }
@@ -176,7 +198,7 @@ async function exchangeWithoutConsuming(deps: SessionDeps, token: VerifiedToken,
   if (state.revokedAt !== null) throw notValid(texts.tokenBlacklisted);
   if (!state.rowLive || !state.sessionLive) throw notValid();
   if (!state.userActive) throw new AppError("user_inactive", texts.userInactive);
-  const access = await signAccess(deps, userId, state.familyId, state.tokenVersion);
+  const access = await signAccess(deps, userId, state.familyId, state.tokenVersion, storedAuth(state));
   if (!deps.config.jwt.rotateRefreshTokens) return { access: access.token };
   const refresh = await signRefresh(deps, userId, state.familyId);
   const end = new Date(Date.now() + deps.config.jwt.sessionMaxLifetime * 1000);

@@ -24,6 +24,10 @@ export interface VerifiedToken {
   sid: string | undefined;
   /** The user's token version when it was issued (`ver`); 0 for tokens that carry none (Django's, older ones). */
   ver: number;
+  /** RFC 8176 `amr`; absent in tokens from before it was kept (Django's, older ones). */
+  amr: string[] | undefined;
+  /** `auth_time`: when the session last authenticated (seconds); absent as `amr` is. */
+  authTime: number | undefined;
 }
 
 /**
@@ -57,6 +61,8 @@ export interface SignOptions {
   ver?: number | undefined;
   /** To sign a token again exactly as before (the refresh reuse interval): its own claims. */
   again?: { jti: string; iat: number; exp: number } | undefined;
+  /** How and when the session authenticated (access tokens): `amr` and `auth_time`. */
+  auth?: { amr: readonly string[]; authTime: number } | undefined;
 }
 
 export interface TokenService {
@@ -87,12 +93,20 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
     lifetime: (type) => lifetimes[type],
     jwks: keyring.jwks,
 
-    async sign(type, userId, { sid, ver, again } = {}) {
+    async sign(type, userId, { sid, ver, again, auth } = {}) {
       const iat = again?.iat ?? Math.floor(now() / 1000);
       const exp = again?.exp ?? iat + lifetimes[type];
       const jti = again?.jti ?? (sid ? sessionJti(sid) : newJti());
       // simplejwt's claims, in its order; `ver` only where revocation needs it (and not 0, Django's default).
-      const claims = { token_type: type, exp, iat, jti, user_id: userId, ...(ver ? { ver } : {}) };
+      const claims = {
+        token_type: type,
+        exp,
+        iat,
+        jti,
+        user_id: userId,
+        ...(ver ? { ver } : {}),
+        ...(auth ? { amr: [...auth.amr], auth_time: auth.authTime } : {}),
+      };
       const token = await new SignJWT(claims).setProtectedHeader(signer.header).sign(signer.key);
       return { token, jti, iat, exp };
     },
@@ -123,6 +137,7 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
       const ver = payload.ver ?? 0;
       if (!Number.isSafeInteger(ver) || (ver as number) < 0) throw new TokenError(texts.tokenInvalidOrExpired);
       const sid = tokenType === "access" ? sessionOf(jti) : undefined;
+      const { amr, auth_time: authTime } = payload as { amr?: unknown; auth_time?: unknown };
       return {
         tokenType,
         jti,
@@ -131,6 +146,8 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
         userId: payload.user_id,
         sid,
         ver: ver as number,
+        amr: Array.isArray(amr) && amr.every((value) => typeof value === "string") ? amr : undefined,
+        authTime: typeof authTime === "number" && Number.isFinite(authTime) ? authTime : undefined,
       };
     },
   };

@@ -4,8 +4,10 @@ import decodeQR from "qr/decode.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestApp } from "../helpers/app.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
+import { ageSession } from "../helpers/mfa.js";
 import { freePort } from "../helpers/smtp.js";
-import { signUp } from "../helpers/users.js";
+import { decodePayload } from "../helpers/tokens.js";
+import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
 
 /**
  * Passkeys end to end in Chromium: a page on http://localhost:<port> (a secure
@@ -40,6 +42,24 @@ window.signIn = async () => {
     publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.body),
   });
   return call("/api/token/passkey/", { credential: credential.toJSON() });
+};
+async function assert(options) {
+  const credential = await navigator.credentials.get({
+    publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+  });
+  return credential.toJSON();
+}
+window.passwordThenPasskey = async (username, password) => {
+  const first = await call("/api/token/", { username, password });
+  if (first.status !== 401 || first.body.code !== "mfa_required") return { first };
+  const options = await call("/api/token/mfa/passkey/options/", { mfa_token: first.body.mfa_token });
+  const credential = await assert(options.body);
+  const second = await call("/api/token/mfa/", { mfa_token: first.body.mfa_token, method: "passkey", credential });
+  return { first, second };
+};
+window.reauthenticate = async (token) => {
+  const options = await call("/api/token/reauthenticate/passkey/options/", {}, token);
+  return call("/api/token/reauthenticate/", { credential: await assert(options.body) }, token);
 };
 window.pixels = async (svg, size) => {
   const image = new Image();
@@ -198,6 +218,37 @@ describe("passkeys in Chromium with a virtual authenticator", () => {
       expect((await signInIn(elsewhere)).status).toBe(401);
     } finally {
       await elsewhere.context.close();
+    }
+  });
+
+  it("a passkey is the second step after the password, and reauthenticates for step-up", async () => {
+    const { account, tokens } = await signUp(app());
+    const f = await frontend();
+    try {
+      expect((await registerIn(f, tokens.access, "Second step")).status).toBe(201);
+      const { first, second } = (await f.page.evaluate(
+        ([u, p]) => (globalThis as any).passwordThenPasskey(u, p),
+        [account.username, STRONG_PASSWORD],
+      )) as { first: Answer; second: Answer };
+      expect([first.status, first.body.code, first.body.methods]).toEqual([401, "mfa_required", ["passkey"]]);
+      expect(second.status).toBe(200);
+      expect(decodePayload(second.body.access).amr).toEqual(["pwd", "hwk", "user", "mfa"]);
+
+      const stale = await ageSession(app(), second.body.refresh, 3600);
+      const refused = await fetch(`${app().url}/api/mfa/totp/setup/`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stale.access}` },
+      });
+      expect(refused.status).toBe(403);
+      const fresh = (await f.page.evaluate((t) => (globalThis as any).reauthenticate(t), stale.access)) as Answer;
+      expect(fresh.status).toBe(200);
+      const setup = await fetch(`${app().url}/api/mfa/totp/setup/`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${fresh.body.access}` },
+      });
+      expect(setup.status).toBe(200);
+    } finally {
+      await f.context.close();
     }
   });
 

@@ -95,7 +95,9 @@ describe("the one-statement rotation", () => {
   it("still rotates: the token is consumed once, and its successor is in the same family", async () => {
     const next = { jti: "plan-successor", ...claims() };
     const first = await rotationStatement(liveJti, userId, next, {}).execute(database.db);
-    expect(first.rows).toEqual([{ family_id: `plan-family-${USERS}`, token_version: 0 }]);
+    expect(first.rows).toEqual([
+      { family_id: `plan-family-${USERS}`, token_version: 0, amr: "pwd", auth_time: expect.any(Number) },
+    ]);
     const again = await rotationStatement(liveJti, userId, { ...next, jti: "plan-other" }, {}).execute(database.db);
     expect(again.rows).toEqual([]);
     const wrongUser = await rotationStatement("plan-successor", userId + 1, { ...next, jti: "plan-x" }, {}).execute(

@@ -88,7 +88,10 @@ describe("what the OpenAPI document declares", () => {
   it("declares 406 and 503 everywhere; 413, 415 and the unparseable body's 400 ({detail}) on every operation with a body; 429 where a throttle applies", () => {
     // Every path counted in services/throttle.ts (and the strong-authentication routes' own counters).
     const throttled = [
+      "auth.completeMfa",
       "auth.obtainToken",
+      "auth.reauthenticate",
+      "auth.reauthenticateOptions",
       "auth.register",
       "email.change",
       "email.resend",

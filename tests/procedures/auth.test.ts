@@ -86,7 +86,11 @@ describe("auth.obtainToken", () => {
     expect(decodeHeader(pair.access)).toEqual({ alg: "HS256", typ: "JWT" });
     const access = decodePayload(pair.access);
     const refresh = decodePayload(pair.refresh);
-    expect(Object.keys(access)).toEqual(["token_type", "exp", "iat", "jti", "user_id"]);
+    // simplejwt's claims in its order, then RFC 8176 `amr` and `auth_time` (extra claims simplejwt ignores).
+    expect(Object.keys(access)).toEqual(["token_type", "exp", "iat", "jti", "user_id", "amr", "auth_time"]);
+    expect(access.amr).toEqual(["pwd"]);
+    expect(access.auth_time).toBe(access.iat);
+    expect(Object.keys(refresh)).toEqual(["token_type", "exp", "iat", "jti", "user_id"]);
     expect(access).toMatchObject({ token_type: "access", user_id: user.id });
     expect(refresh).toMatchObject({ token_type: "refresh", user_id: user.id });
     expect((access.exp as number) - (access.iat as number)).toBe(300);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type AuthEvent, createClient, isSessionEnded, type TokenStorage } from "../../client-sdk/src/index.js";
+import {
+  type AuthEvent,
+  createClient,
+  isMfaRequired,
+  isSessionEnded,
+  type TokenStorage,
+} from "../../client-sdk/src/index.js";
 import { useTestApp } from "../helpers/app.js";
+import { currentStep, totpCode, withTotp } from "../helpers/mfa.js";
 import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 
 const app = useTestApp({ env: { REFRESH_COOKIE: "true" } });
@@ -49,6 +56,28 @@ async function registered() {
 }
 
 describe("the SDK in cookie mode", () => {
+  it("completes a login's second step: the refresh token goes to the cookie, never to JavaScript", async () => {
+    const { account, secret, confirmedStep } = await withTotp(app());
+    const jar = cookieJar();
+    const client = createClient({ url: app().url, mode: "cookie", fetch: jar.fetch });
+    const error = await client.session
+      .login({ username: account.username, password: STRONG_PASSWORD })
+      .catch((e: unknown) => e);
+    if (!isMfaRequired(error)) throw error;
+    expect([...jar.cookies.keys()]).toEqual([]);
+    const session = await client.session.completeMfa({
+      mfa_token: error.mfa.mfa_token,
+      method: "totp",
+      code: totpCode(secret, Math.max(confirmedStep + 1, currentStep())),
+    });
+    expect(session.refresh).toBeUndefined();
+    expect([...jar.cookies.keys()].sort()).toEqual(["jwt_access", "jwt_refresh"]);
+    const refreshToken = jar.cookies.get("jwt_refresh")?.value ?? "";
+    expect(refreshToken.split(".")).toHaveLength(3);
+    expect(jar.bodies.filter((body) => body.includes(refreshToken))).toEqual([]);
+    expect((await client.session.refresh())?.userId).toBe(session.userId);
+  });
+
   it("never sees the refresh token: not in answers, not in storage, not in the session", async () => {
     const account = await registered();
     const jar = cookieJar();

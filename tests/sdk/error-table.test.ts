@@ -5,13 +5,17 @@ import { describe, expect, it } from "vitest";
 import { procedureErrors as sdkTable } from "../../client-sdk/src/generated/api.js";
 import { createContext } from "../../server/context.js";
 import { procedureErrors } from "../../server/contracts/procedure-errors.js";
+import { createSecrets } from "../../server/crypto/secrets.js";
+import { replaceOtpCode } from "../../server/db/repositories/otp-codes.js";
 import { AppError } from "../../server/errors.js";
 import { projectRoot } from "../../server/paths.js";
 import { procedurePaths } from "../../server/procedure-table.js";
 import { createCaller } from "../../server/routers/app.js";
 import { errorTableMarkdown, procedureErrorTable } from "../../server/tools/error-table.js";
-import { useTestApp } from "../helpers/app.js";
-import { signUp } from "../helpers/users.js";
+import { TEST_SIGNING_KEY, useTestApp } from "../helpers/app.js";
+import { appError } from "../helpers/errors.js";
+import { ageSession, withTotp } from "../helpers/mfa.js";
+import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
 
 const app = useTestApp();
 
@@ -118,6 +122,97 @@ describe("the error table (client-sdk/ERRORS.md)", () => {
       expect([path, codes.at(-1)]).toEqual([path, "throttled"]);
       for (const code of codes) seen.push([path, code]);
     }
+
+    // Strong authentication: an account with TOTP, a session of an hour ago, assertions that verify nothing.
+    const strong = await withTotp(app());
+    const stale = app().caller((await ageSession(app(), strong.tokens.refresh, 3600)).authorization);
+    const login = { username: strong.account.username, password: STRONG_PASSWORD };
+    const noTicket = "x".repeat(43);
+    const assertion = {
+      id: "AAAA",
+      rawId: "AAAA",
+      type: "public-key" as const,
+      response: { clientDataJSON: "AAAA", authenticatorData: "AAAA", signature: "AAAA" },
+    };
+    const registration = {
+      id: "AAAA",
+      rawId: "AAAA",
+      type: "public-key" as const,
+      response: { clientDataJSON: "AAAA", attestationObject: "AAAA" },
+    };
+    const change = {
+      old_password: STRONG_PASSWORD,
+      password: "Another-Horse-7-Staple",
+      password2: "Another-Horse-7-Staple",
+    };
+    await expectCode("auth.obtainToken", anonymous.auth.obtainToken(login), "mfa_required");
+    await expectCode("otp.request", anonymous.otp.request(login), "mfa_required");
+    // A code mailed before TOTP was enrolled.
+    const otpDigest = createSecrets(TEST_SIGNING_KEY).otpDigest(strong.user.id, "123456");
+    await replaceOtpCode(app().db.db, strong.user.id, otpDigest, 300);
+    await expectCode("otp.verify", anonymous.otp.verify({ username: login.username, otp: "123456" }), "mfa_required");
+    const ticket = (await appError(anonymous.auth.obtainToken(login))).mfa?.mfa_token ?? "";
+    await expectCode(
+      "auth.completeMfa",
+      anonymous.auth.completeMfa({ mfa_token: noTicket, method: "totp", code: "000000" }),
+      "mfa_token_invalid",
+    );
+    await expectCode(
+      "auth.completeMfa",
+      anonymous.auth.completeMfa({ mfa_token: ticket, method: "totp", code: "000000" }),
+      "mfa_code_invalid",
+    );
+    await expectCode(
+      "auth.mfaPasskeyOptions",
+      anonymous.auth.mfaPasskeyOptions({ mfa_token: noTicket }),
+      "mfa_token_invalid",
+    );
+    await expectCode(
+      "auth.reauthenticate",
+      stale.auth.reauthenticate({ password: STRONG_PASSWORD, code: "000000" }),
+      "mfa_code_invalid",
+    );
+    await expectCode("auth.reauthenticate", stale.auth.reauthenticate({ credential: assertion }), "passkey_invalid");
+    await expectCode("user.changePassword", stale.user.changePassword(change), "reauthentication_required");
+    await expectCode(
+      "email.change",
+      stale.email.change({ email: "x@example.com", password: STRONG_PASSWORD }),
+      "reauthentication_required",
+    );
+    await expectCode("totp.begin", stale.totp.begin(), "reauthentication_required");
+    await expectCode("totp.begin", strong.caller.totp.begin(), "totp_already_enabled");
+    await expectCode("totp.disable", stale.totp.disable({ code: "000000" }), "reauthentication_required");
+    await expectCode("totp.disable", strong.caller.totp.disable({ code: "000000" }), "mfa_code_invalid");
+    await expectCode("totp.disable", caller.totp.disable({ code: "000000" }), "totp_not_enabled");
+    await expectCode(
+      "mfa.regenerateRecoveryCodes",
+      stale.mfa.regenerateRecoveryCodes({ code: "0" }),
+      "reauthentication_required",
+    );
+    await expectCode(
+      "mfa.regenerateRecoveryCodes",
+      strong.caller.mfa.regenerateRecoveryCodes({ code: "000000" }),
+      "mfa_code_invalid",
+    );
+    await expectCode(
+      "mfa.regenerateRecoveryCodes",
+      caller.mfa.regenerateRecoveryCodes({ code: "000000" }),
+      "totp_not_enabled",
+    );
+    await expectCode("totp.confirm", caller.totp.confirm({ code: "000000" }), "totp_not_enabled");
+    await caller.totp.begin();
+    await expectCode("totp.confirm", caller.totp.confirm({ code: "000000" }), "mfa_code_invalid");
+    await expectCode("passkey.registrationOptions", stale.passkey.registrationOptions(), "reauthentication_required");
+    await expectCode(
+      "passkey.register",
+      stale.passkey.register({ credential: registration }),
+      "reauthentication_required",
+    );
+    await expectCode("passkey.register", caller.passkey.register({ credential: registration }), "passkey_invalid");
+    await expectCode("passkey.rename", caller.passkey.rename({ id: 999_999, name: "x" }), "not_found");
+    await expectCode("passkey.remove", stale.passkey.remove({ id: 999_999 }), "reauthentication_required");
+    await expectCode("passkey.remove", caller.passkey.remove({ id: 999_999 }), "not_found");
+    await expectCode("passkey.login", anonymous.passkey.login({ credential: assertion }), "authentication_failed");
 
     await app().db.db.updateTable("users").set({ is_active: false }).where("id", "=", user.id).execute();
     await expectCode("auth.refresh", anonymous.auth.refresh({ refresh: tokens.refresh }), "user_inactive");

@@ -73,15 +73,22 @@ function twoTabs() {
 describe("the session as an app reads it", () => {
   it("only the session reaches the procedures that issue, rotate or revoke tokens", () => {
     const client = createClient({ url: app().url });
-    expect(Object.keys(client.auth).sort()).toEqual(["register", "verify"]);
+    expect(Object.keys(client.auth).sort()).toEqual([
+      "mfaPasskeyOptions",
+      "reauthenticateOptions",
+      "register",
+      "verify",
+    ]);
     expect(Object.keys(client.otp)).toEqual(["request"]);
     expect(Object.keys(client.session).sort()).toEqual(
       [
+        "completeMfa",
         "current",
         "login",
         "loginWithPasskey",
         "logout",
         "onChange",
+        "reauthenticate",
         "refresh",
         "requestOtp",
         "set",

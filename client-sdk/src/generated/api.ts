@@ -8,10 +8,81 @@ export interface Procedures {
     input: { refresh: string };
     output: Record<string, never>;
   };
+  "auth.completeMfa": {
+    kind: "mutation";
+    input: {
+      mfa_token: string;
+      method: "totp" | "recovery_code" | "passkey";
+      code?: string | undefined;
+      credential?:
+        | {
+            id: string;
+            rawId: string;
+            type: "public-key";
+            response: {
+              clientDataJSON: string;
+              authenticatorData: string;
+              signature: string;
+              userHandle?: string | undefined;
+            };
+            authenticatorAttachment?: "platform" | "cross-platform" | undefined;
+            clientExtensionResults?: Record<string, unknown> | undefined;
+          }
+        | undefined;
+    };
+    output: { refresh: string; access: string };
+  };
+  "auth.mfaPasskeyOptions": {
+    kind: "mutation";
+    input: { mfa_token: string };
+    output: {
+      challenge: string;
+      timeout?: number | undefined;
+      rpId?: string | undefined;
+      allowCredentials?: { id: string; type: string; transports?: string[] | undefined }[] | undefined;
+      userVerification?: string | undefined;
+      hints?: string[] | undefined;
+    };
+  };
   "auth.obtainToken": {
     kind: "mutation";
     input: { username: string; password: string };
     output: { refresh: string; access: string };
+  };
+  "auth.reauthenticate": {
+    kind: "mutation";
+    input: {
+      password?: string | undefined;
+      code?: string | undefined;
+      credential?:
+        | {
+            id: string;
+            rawId: string;
+            type: "public-key";
+            response: {
+              clientDataJSON: string;
+              authenticatorData: string;
+              signature: string;
+              userHandle?: string | undefined;
+            };
+            authenticatorAttachment?: "platform" | "cross-platform" | undefined;
+            clientExtensionResults?: Record<string, unknown> | undefined;
+          }
+        | undefined;
+    };
+    output: { access: string };
+  };
+  "auth.reauthenticateOptions": {
+    kind: "mutation";
+    input: undefined;
+    output: {
+      challenge: string;
+      timeout?: number | undefined;
+      rpId?: string | undefined;
+      allowCredentials?: { id: string; type: string; transports?: string[] | undefined }[] | undefined;
+      userVerification?: string | undefined;
+      hints?: string[] | undefined;
+    };
   };
   "auth.refresh": {
     kind: "mutation";
@@ -340,7 +411,11 @@ export interface Procedures {
 
 export const procedureKinds = {
   "auth.blacklist": "mutation",
+  "auth.completeMfa": "mutation",
+  "auth.mfaPasskeyOptions": "mutation",
   "auth.obtainToken": "mutation",
+  "auth.reauthenticate": "mutation",
+  "auth.reauthenticateOptions": "mutation",
   "auth.refresh": "mutation",
   "auth.register": "mutation",
   "auth.verify": "mutation",
@@ -391,6 +466,8 @@ export const errorStatus = {
   token_not_valid: 401,
   user_not_found: 401,
   user_inactive: 401,
+  mfa_required: 401,
+  mfa_token_invalid: 401,
   mfa_code_invalid: 400,
   totp_already_enabled: 400,
   totp_not_enabled: 400,
@@ -398,6 +475,7 @@ export const errorStatus = {
   permission_denied: 403,
   email_not_verified: 403,
   passkeys_disabled: 403,
+  reauthentication_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
@@ -421,12 +499,55 @@ export const procedureErrors = {
     "internal_error",
     "service_unavailable",
   ],
+  "auth.completeMfa": [
+    "validation_failed",
+    "parse_error",
+    "mfa_token_invalid",
+    "mfa_code_invalid",
+    "payload_too_large",
+    "internal_error",
+    "service_unavailable",
+  ],
+  "auth.mfaPasskeyOptions": [
+    "validation_failed",
+    "parse_error",
+    "mfa_token_invalid",
+    "payload_too_large",
+    "internal_error",
+    "service_unavailable",
+  ],
   "auth.obtainToken": [
     "validation_failed",
     "parse_error",
     "authentication_failed",
+    "mfa_required",
     "payload_too_large",
     "throttled",
+    "internal_error",
+    "service_unavailable",
+  ],
+  "auth.reauthenticate": [
+    "validation_failed",
+    "parse_error",
+    "not_authenticated",
+    "bad_authorization_header",
+    "token_not_valid",
+    "user_not_found",
+    "user_inactive",
+    "mfa_code_invalid",
+    "passkey_invalid",
+    "payload_too_large",
+    "internal_error",
+    "service_unavailable",
+  ],
+  "auth.reauthenticateOptions": [
+    "parse_error",
+    "not_authenticated",
+    "bad_authorization_header",
+    "token_not_valid",
+    "user_not_found",
+    "user_inactive",
+    "payload_too_large",
     "internal_error",
     "service_unavailable",
   ],
@@ -456,6 +577,7 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -479,6 +601,9 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "mfa_code_invalid",
+    "totp_not_enabled",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -496,6 +621,7 @@ export const procedureErrors = {
     "validation_failed",
     "parse_error",
     "invalid_credentials",
+    "mfa_required",
     "payload_too_large",
     "throttled",
     "internal_error",
@@ -505,6 +631,7 @@ export const procedureErrors = {
     "validation_failed",
     "parse_error",
     "otp_invalid",
+    "mfa_required",
     "payload_too_large",
     "throttled",
     "internal_error",
@@ -519,7 +646,14 @@ export const procedureErrors = {
     "internal_error",
     "service_unavailable",
   ],
-  "passkey.login": ["validation_failed", "parse_error", "payload_too_large", "internal_error", "service_unavailable"],
+  "passkey.login": [
+    "validation_failed",
+    "parse_error",
+    "authentication_failed",
+    "payload_too_large",
+    "internal_error",
+    "service_unavailable",
+  ],
   "passkey.loginOptions": ["parse_error", "payload_too_large", "internal_error", "service_unavailable"],
   "passkey.register": [
     "validation_failed",
@@ -529,6 +663,8 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "passkey_invalid",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -540,6 +676,7 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -552,6 +689,8 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "reauthentication_required",
+    "not_found",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -564,6 +703,7 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "not_found",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -678,6 +818,8 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "totp_already_enabled",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -690,6 +832,8 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "mfa_code_invalid",
+    "totp_not_enabled",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -702,6 +846,9 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "mfa_code_invalid",
+    "totp_not_enabled",
+    "reauthentication_required",
     "payload_too_large",
     "internal_error",
     "service_unavailable",
@@ -714,6 +861,7 @@ export const procedureErrors = {
     "token_not_valid",
     "user_not_found",
     "user_inactive",
+    "reauthentication_required",
     "payload_too_large",
     "throttled",
     "internal_error",
@@ -769,7 +917,13 @@ export type ProcedureErrorCode<P extends keyof Procedures> = (typeof procedureEr
 /** Cookie mode's endpoints, header and cookie names (server/contracts/session-cookie.ts). */
 export const cookieMode = {
   path: "/auth/session",
-  procedures: { login: "login", verifyOtp: "verifyOtp", refresh: "refresh", logout: "logout" },
+  procedures: {
+    login: "login",
+    verifyOtp: "verifyOtp",
+    completeMfa: "completeMfa",
+    refresh: "refresh",
+    logout: "logout",
+  },
   csrfHeader: "x-requested-with",
   cookies: {
     refresh: { secure: "__Secure-jwt_refresh", plain: "jwt_refresh" },

@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import { findUserByUsername } from "../../db/repositories/users.js";
+import { resetSecondFactors } from "../../services/mfa/reset.js";
 import { ACCOUNT_CHANGE_NAMES, type AccountChange, changeAccount, deleteAccount } from "../../services/users.js";
 import { type CommandContext, CommandError } from "./context.js";
 import { listUsersCommand } from "./user-list.js";
@@ -6,7 +8,8 @@ import { listUsersCommand } from "./user-list.js";
 export const usage =
   "user list [--active|--inactive] [--staff] [--superuser] [--search TEXT] [--limit N]\n" +
   "  user activate|deactivate|staff|unstaff|superuser|unsuperuser USERNAME\n" +
-  "  user delete USERNAME [--yes]";
+  "  user delete USERNAME [--yes]\n" +
+  "  user mfa-reset USERNAME";
 
 const CLI = { by: "cli" };
 
@@ -28,6 +31,7 @@ export async function user(ctx: CommandContext, args: string[]): Promise<void> {
   const [action, ...rest] = args;
   if (action === "list") return listUsersCommand(ctx, rest);
   if (action === "delete") return deleteCommand(ctx, rest);
+  if (action === "mfa-reset") return mfaResetCommand(ctx, rest);
   if (!action || !(ACCOUNT_CHANGE_NAMES as string[]).includes(action)) {
     throw new CommandError(action ? `unknown action '${action}'; usage: ${usage}` : `usage: ${usage}`, 2);
   }
@@ -53,4 +57,15 @@ async function deleteCommand(ctx: CommandContext, args: string[]): Promise<void>
   const deleted = await deleteAccount(ctx, { username }, CLI);
   if (!deleted) throw new CommandError(`user '${username}' does not exist`);
   ctx.io.out(`delete ${username}: ok`);
+}
+
+/** A user who lost every second factor: TOTP, recovery codes and passkeys go, audited as `mfa_reset`. */
+async function mfaResetCommand(ctx: CommandContext, args: string[]): Promise<void> {
+  const [username, ...extra] = args;
+  if (!username || extra.length > 0) throw new CommandError(`usage: ${usage}`, 2);
+  const found = await findUserByUsername(ctx.db, username);
+  if (!found) throw new CommandError(`user '${username}' does not exist`);
+  const reset = await resetSecondFactors(ctx, found.id, CLI.by);
+  const removed = [reset.totp ? "TOTP and its recovery codes" : undefined, `${reset.passkeys} passkey(s)`];
+  ctx.io.out(`mfa-reset ${username}: removed ${removed.filter(Boolean).join(", ")}; the password alone logs in now`);
 }

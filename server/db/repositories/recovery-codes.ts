@@ -22,16 +22,6 @@ export async function useRecoveryCode(db: Executor, userId: number, hash: Uint8A
   return result.numUpdatedRows > 0n;
 }
 
-export async function countUnusedRecoveryCodes(db: Executor, userId: number): Promise<number> {
-  const row = await db
-    .selectFrom("recovery_codes")
-    .select(sql<number>`count(*)::int`.as("n"))
-    .where("user_id", "=", userId)
-    .where("used_at", "is", null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function deleteRecoveryCodes(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
 }

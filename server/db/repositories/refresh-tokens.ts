@@ -53,6 +53,9 @@ export interface TokenState {
   sessionLive: boolean;
   userActive: boolean;
   tokenVersion: number;
+  /** The session's `amr` (space-separated) and `auth_time` (seconds). */
+  amr: string;
+  authTime: number;
   /** The token a rotation issued in its place, with the claims to sign it again. */
   successor: { jti: string; iat: number; exp: number } | undefined;
 }
@@ -81,6 +84,8 @@ export async function findTokenState(db: Executor, jti: string): Promise<TokenSt
       sql<boolean>`f.revoked_at is null and f.expires_at > now()`.as("session_live"),
       "u.is_active",
       "u.token_version",
+      "f.amr",
+      sql<number>`floor(extract(epoch from f.auth_time))::int8`.as("auth_time"),
       "s.jti as successor_jti",
       "s.iat as successor_iat",
       "s.exp as successor_exp",
@@ -102,6 +107,8 @@ export async function findTokenState(db: Executor, jti: string): Promise<TokenSt
     sessionLive: row.session_live,
     userActive: row.is_active,
     tokenVersion: row.token_version,
+    amr: row.amr,
+    authTime: Number(row.auth_time),
     successor,
   };
 }
@@ -110,6 +117,9 @@ export interface Rotated {
   familyId: string;
   /** The user's token version, for the access token issued with the new refresh token. */
   tokenVersion: number;
+  /** How and when the session authenticated, for that access token's `amr` and `auth_time`. */
+  amr: string;
+  authTime: number;
 }
 
 /**
@@ -132,11 +142,11 @@ export function rotationStatement(
   client: { ip?: string | undefined; userAgent?: string | undefined },
 ) {
   const { ip, user_agent: userAgent } = clientColumns(client);
-  return sql<{ family_id: string; token_version: number }>`
+  return sql<{ family_id: string; token_version: number; amr: string; auth_time: number }>`
     with token as materialized (
       select family_id from refresh_tokens where jti = ${oldJti} and user_id = ${userId}
     ), family as materialized (
-      select f.id, f.expires_at, u.token_version from refresh_families f, users u
+      select f.id, f.expires_at, f.amr, f.auth_time, u.token_version from refresh_families f, users u
        where f.id = (select family_id from token)
          and f.revoked_at is null and f.expires_at > now()
          and u.id = ${userId} and u.id = f.user_id and u.is_active
@@ -145,7 +155,7 @@ export function rotationStatement(
          set revoked_at = now(), revoke_reason = 'rotated', successor_jti = ${next.jti}
         from family f
        where t.jti = ${oldJti} and t.revoked_at is null and t.expires_at > now() and t.family_id = f.id
-      returning t.family_id, f.token_version,
+      returning t.family_id, f.token_version, f.amr, floor(extract(epoch from f.auth_time))::int8 as auth_time,
                 least(to_timestamp(${next.exp}), f.expires_at) as expires_at
     ), issued as (
       insert into refresh_tokens (jti, user_id, family_id, expires_at, iat, exp)
@@ -155,7 +165,7 @@ export function rotationStatement(
     ), audited as (
       ${auditRow("token_refreshed", sql`${userId}::int`, ip, userAgent, { from: sql`consumed` })}
     )
-    select family_id, token_version from consumed`;
+    select family_id, token_version, amr, auth_time from consumed`;
 }
 
 export async function rotate(
@@ -167,7 +177,14 @@ export async function rotate(
 ): Promise<Rotated | undefined> {
   const { rows } = await rotationStatement(oldJti, userId, next, client).execute(db);
   const row = rows[0];
-  return row && { familyId: row.family_id, tokenVersion: row.token_version };
+  return (
+    row && {
+      familyId: row.family_id,
+      tokenVersion: row.token_version,
+      amr: row.amr,
+      authTime: Number(row.auth_time),
+    }
+  );
 }
 
 /**
@@ -187,20 +204,21 @@ function touchSession(familyId: RawBuilder<unknown>, ip: string | null, userAgen
 
 /**
  * A login as one statement (one round trip, atomic on its own): the new
- * session, its first refresh token, the user's `last_login`, and the
- * `login_succeeded` event.
+ * session with how and when it authenticated, its first refresh token, the
+ * user's `last_login`, and the `login_succeeded` event.
  */
 export async function insertLogin(
   db: Executor,
-  session: NewSession,
+  session: NewSession & { amr: string; authTime: number },
   token: NewRefreshToken,
   detail: Record<string, unknown>,
 ): Promise<void> {
   const { ip, user_agent: userAgent } = clientColumns(session);
   await sql`
     with family as (
-      insert into refresh_families (id, user_id, expires_at, user_agent, ip)
-      values (${session.id}, ${session.userId}, ${session.expiresAt}, ${userAgent}, ${ip})
+      insert into refresh_families (id, user_id, expires_at, user_agent, ip, amr, auth_time)
+      values (${session.id}, ${session.userId}, ${session.expiresAt}, ${userAgent}, ${ip},
+              ${session.amr}, to_timestamp(${session.authTime}))
       returning id
     ), token as (
       insert into refresh_tokens (jti, user_id, family_id, expires_at, iat, exp)

@@ -38,7 +38,7 @@ export async function insertSessionIfAbsent(db: Executor, session: NewSession & 
   const { ip, user_agent } = clientColumns(session);
   const row = await db
     .insertInto("refresh_families")
-    .columns(["id", "user_id", "created_at", "last_used_at", "expires_at", "user_agent", "ip"])
+    .columns(["id", "user_id", "created_at", "last_used_at", "auth_time", "expires_at", "user_agent", "ip"])
     .expression(
       db
         .selectFrom("users")
@@ -48,6 +48,8 @@ export async function insertSessionIfAbsent(db: Executor, session: NewSession & 
           // Parameters in a select list have no type of their own: name it.
           sql<Date>`${session.createdAt}::timestamptz`.as("created_at"),
           sql<Date>`${session.createdAt}::timestamptz`.as("last_used_at"),
+          // Its login happened when the imported session began, not now.
+          sql<Date>`${session.createdAt}::timestamptz`.as("auth_time"),
           sql<Date>`${session.expiresAt}::timestamptz`.as("expires_at"),
           eb.val(user_agent).as("user_agent"),
           eb.val(ip).as("ip"),
@@ -69,6 +71,28 @@ export async function endSession(db: Executor, id: string, reason: RevokeReason)
     .where("revoked_at", "is", null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/**
+ * A live session of the user authenticated again (step-up): its `amr` and
+ * `auth_time` become the new ones; answers the new `auth_time` (seconds), or
+ * undefined when the session is not the user's or has ended.
+ */
+export async function reauthenticateSession(
+  db: Executor,
+  userId: number,
+  id: string,
+  amr: string,
+): Promise<number | undefined> {
+  const row = await db
+    .updateTable("refresh_families")
+    .set({ amr, auth_time: sql`now()` })
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .where(sessionIsLive)
+    .returning(sql<string>`floor(extract(epoch from auth_time))::int8`.as("auth_time"))
+    .executeTakeFirst();
+  return row && Number(row.auth_time);
 }
 
 /** The user's session with this id, if it is theirs and has not ended. */

@@ -1,7 +1,8 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
 
-export type ChallengePurpose = "register" | "login";
+/** `mfa`: a login's second step; `step_up`: a reauthentication. Both are bound to a user. */
+export type ChallengePurpose = "register" | "login" | "mfa" | "step_up";
 
 export async function insertChallenge(
   db: Executor,

@@ -2,9 +2,11 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Context } from "../../context.js";
 import { emptyOutput, obtainTokenInput, type TokenPair } from "../../contracts/auth.js";
 import { otpVerifyInput } from "../../contracts/otp.js";
+import { completeMfaInput } from "../../contracts/second-factor.js";
 import { cookieMode, cookieSessionOutput } from "../../contracts/session-cookie.js";
 import { AppError, normalise, texts } from "../../errors.js";
 import { obtainTokenPair } from "../../services/auth.js";
+import { completeMfaLogin } from "../../services/mfa/complete-login.js";
 import { verifyOtp } from "../../services/otp.js";
 import { endSession, rotate } from "../../services/sessions.js";
 import { publicProcedure, router } from "../../trpc.js";
@@ -68,6 +70,11 @@ export const cookieSessionRouter = router({
     .input(otpVerifyInput)
     .output(cookieSessionOutput)
     .mutation(async ({ ctx, input }) => start(ctx, await verifyOtp(ctx.deps, input, ctx.client))),
+
+  [cookieMode.procedures.completeMfa]: sameSiteProcedure
+    .input(completeMfaInput)
+    .output(cookieSessionOutput)
+    .mutation(async ({ ctx, input }) => start(ctx, await completeMfaLogin(ctx.deps, input, ctx.client))),
 
   [cookieMode.procedures.refresh]: sameSiteProcedure.output(cookieSessionOutput).mutation(async ({ ctx }) => {
     const { jar } = requestOf(ctx);

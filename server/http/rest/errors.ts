@@ -23,6 +23,9 @@ const CODE_IN_BODY = new Set([
   "totp_not_enabled",
   "passkey_invalid",
   "passkeys_disabled",
+  "mfa_required",
+  "mfa_token_invalid",
+  "reauthentication_required",
 ]);
 
 /** An AppError as the Django service would have answered it. */
@@ -42,5 +45,6 @@ function restBody(error: AppError, route?: RestRoute): unknown {
     detail: error.message,
     code: error.code,
     ...(error.tokenMessages ? { messages: error.tokenMessages } : {}),
+    ...error.mfa,
   };
 }

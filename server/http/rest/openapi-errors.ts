@@ -20,6 +20,24 @@ export const errorSchemas = {
     properties: { detail: { type: "string" }, code: { type: "string" } },
     example: { detail: "Invalid or expired code.", code: "mfa_code_invalid" },
   },
+  MfaRequired: {
+    type: "object",
+    description:
+      "The password was right, but the account has a second factor: no tokens. Send `mfa_token` with one of `methods` to `POST /api/token/mfa/` within 5 minutes.",
+    required: ["detail", "code", "mfa_token", "methods"],
+    properties: {
+      detail: { type: "string" },
+      code: { type: "string", enum: ["mfa_required"] },
+      mfa_token: { type: "string", description: "Single-use ticket for the second step (5 minutes, 5 tries)" },
+      methods: { type: "array", items: { type: "string", enum: ["totp", "recovery_code", "passkey"] } },
+    },
+    example: {
+      detail: "A second factor is required.",
+      code: "mfa_required",
+      mfa_token: "pQ7vN2xK9mWb4RyLs0tHcE6uZa3dJf8g1iOkTz5YwXe",
+      methods: ["totp", "recovery_code", "passkey"],
+    },
+  },
   Detail: {
     type: "object",
     description: "DRF's body for errors that belong to no field.",

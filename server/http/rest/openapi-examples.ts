@@ -83,6 +83,9 @@ const assertion = {
   clientExtensionResults: {},
 };
 
+/** The ticket `mfa_required` hands out for the second step. */
+export const MFA_TOKEN = "pQ7vN2xK9mWb4RyLs0tHcE6uZa3dJf8g1iOkTz5YwXe";
+
 export interface OperationExample {
   /** The request body; absent for operations without one. */
   request?: Record<string, unknown>;
@@ -99,6 +102,30 @@ export const operationExamples: Record<ProcedurePath, OperationExample> = {
   "auth.refresh": { request: { refresh: REFRESH }, response: { access: ACCESS, refresh: REFRESH } },
   "auth.verify": { request: { token: ACCESS }, response: {} },
   "auth.blacklist": { request: { refresh: REFRESH }, response: {} },
+  "auth.completeMfa": {
+    request: { mfa_token: MFA_TOKEN, method: "totp", code: "482913" },
+    response: exampleTokenPair,
+  },
+  "auth.mfaPasskeyOptions": {
+    request: { mfa_token: MFA_TOKEN },
+    response: {
+      challenge: CHALLENGE,
+      timeout: 300000,
+      rpId: "auth.example.com",
+      allowCredentials: [{ id: CREDENTIAL_ID, type: "public-key", transports: ["internal", "hybrid"] }],
+      userVerification: "required",
+    },
+  },
+  "auth.reauthenticate": { request: { password: password.password, code: "482913" }, response: { access: ACCESS } },
+  "auth.reauthenticateOptions": {
+    response: {
+      challenge: CHALLENGE,
+      timeout: 300000,
+      rpId: "auth.example.com",
+      allowCredentials: [{ id: CREDENTIAL_ID, type: "public-key", transports: ["internal", "hybrid"] }],
+      userVerification: "required",
+    },
+  },
   "user.me": { response: exampleUser },
   "user.changePassword": {
     request: { old_password: "Old-Password-1", ...password },

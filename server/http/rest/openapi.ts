@@ -114,9 +114,21 @@ function responses(route: RestRoute, variants: RestRoute[], output: JsonSchema |
 }
 
 function moreError(status: string, description: string) {
-  if (status === "401") return response("Unauthorized");
+  if (status === "401") return unauthorized(description);
   if (status === "429") return response("Throttled");
   return { description, content: { "application/json": { schema: { $ref: "#/components/schemas/CodedError" } } } };
+}
+
+/** A route's own 401: wrong credentials or a dead ticket (`{detail, code}`), or a second factor to ask for. */
+function unauthorized(description: string) {
+  const schema = description.includes("mfa_required")
+    ? { anyOf: [{ $ref: "#/components/schemas/AuthError" }, { $ref: "#/components/schemas/MfaRequired" }] }
+    : { $ref: "#/components/schemas/CodedError" };
+  return {
+    description,
+    headers: { "WWW-Authenticate": { $ref: "#/components/headers/WWWAuthenticate" } },
+    content: { "application/json": { schema } },
+  };
 }
 
 function operation(route: RestRoute, variants: RestRoute[]) {

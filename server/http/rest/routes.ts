@@ -57,7 +57,10 @@ export const routes: readonly RestRoute[] = [
     procedure: "auth.obtainToken",
     summary: "Log in: username and password to a token pair",
     tags: ["auth"],
-    moreErrors: { 403: "The account's email address is not verified (`email_not_verified`)" },
+    moreErrors: {
+      401: "Wrong credentials; or, for an account with a second factor, `mfa_required` with `mfa_token` and `methods`: no tokens until `POST /api/token/mfa/`",
+      403: "The account's email address is not verified (`email_not_verified`)",
+    },
   },
   {
     method: "POST",
@@ -95,6 +98,9 @@ export const routes: readonly RestRoute[] = [
     auth: true,
     summary: "Change the caller's password",
     tags: ["user"],
+    moreErrors: {
+      403: "An account with a second factor whose last authentication is older than STEP_UP_MAX_AGE (`reauthentication_required`)",
+    },
   },
   {
     method: "GET",
@@ -165,7 +171,10 @@ export const routes: readonly RestRoute[] = [
     lenientFields: [],
     summary: "OTP login, step one: check the password and mail a 6-digit code",
     tags: ["auth"],
-    moreErrors: { 403: "The account's email address is not verified (`email_not_verified`)" },
+    moreErrors: {
+      401: "An account with a second factor (TOTP, passkey) gets no email code but `mfa_required` with `mfa_token` and `methods`, for `POST /api/token/mfa/`",
+      403: "The account's email address is not verified (`email_not_verified`)",
+    },
   },
   {
     method: "POST",
@@ -175,6 +184,9 @@ export const routes: readonly RestRoute[] = [
     lenientFields: ["otp"],
     summary: "OTP login, step two: the mailed code to a token pair",
     tags: ["auth"],
+    moreErrors: {
+      401: "A code mailed before the account enrolled a second factor: `mfa_required` with `mfa_token` and `methods`, for `POST /api/token/mfa/`",
+    },
   },
   {
     method: "POST",

@@ -2,6 +2,11 @@ import type { RestRoute } from "./routes.js";
 
 const CODE_ATTEMPTS = { 429: "Too many code attempts: try again after Retry-After seconds" };
 const PASSKEYS_OFF = { 403: "Passkeys are not enabled on this server (`passkeys_disabled`)" };
+const STEP_UP = { 403: "The last authentication is older than STEP_UP_MAX_AGE (`reauthentication_required`)" };
+const STEP_UP_OR_OFF = {
+  403: "The last authentication is older than STEP_UP_MAX_AGE (`reauthentication_required`), or passkeys are off (`passkeys_disabled`)",
+};
+const TICKET = { 401: "The `mfa_token` is unknown, expired, used or out of tries (`mfa_token_invalid`): log in again" };
 
 /** TOTP, recovery codes, passkeys and email verification (docs/strong-authentication.md): new paths only. */
 export const strongAuthRoutes: readonly RestRoute[] = [
@@ -20,7 +25,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Ten new recovery codes for a TOTP or recovery code; the old ones stop working",
     tags: ["mfa"],
-    moreErrors: { ...CODE_ATTEMPTS },
+    moreErrors: { ...CODE_ATTEMPTS, ...STEP_UP },
   },
   {
     method: "POST",
@@ -29,6 +34,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Start TOTP enrolment: a secret, its otpauth:// URI and a QR code (SVG)",
     tags: ["mfa"],
+    moreErrors: { ...STEP_UP },
   },
   {
     method: "POST",
@@ -46,7 +52,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Turn TOTP off with a TOTP or recovery code",
     tags: ["mfa"],
-    moreErrors: { ...CODE_ATTEMPTS },
+    moreErrors: { ...CODE_ATTEMPTS, ...STEP_UP },
   },
   {
     method: "POST",
@@ -55,7 +61,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Options for navigator.credentials.create(): a discoverable passkey with user verification",
     tags: ["passkeys"],
-    moreErrors: { ...PASSKEYS_OFF },
+    moreErrors: { ...STEP_UP_OR_OFF },
   },
   {
     method: "GET",
@@ -73,7 +79,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Register a passkey: the browser's response to the registration options, and a name",
     tags: ["passkeys"],
-    moreErrors: { ...PASSKEYS_OFF },
+    moreErrors: { ...STEP_UP_OR_OFF },
   },
   {
     method: "PATCH",
@@ -91,6 +97,7 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Remove a passkey",
     tags: ["passkeys"],
+    moreErrors: { ...STEP_UP },
   },
   {
     method: "POST",
@@ -112,6 +119,41 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     },
   },
   {
+    method: "POST",
+    path: "/api/token/mfa/",
+    procedure: "auth.completeMfa",
+    summary: "Log in, second step: the `mfa_token` of `mfa_required` and a TOTP code, a recovery code or a passkey",
+    tags: ["auth"],
+    moreErrors: { ...TICKET, ...CODE_ATTEMPTS, ...PASSKEYS_OFF },
+  },
+  {
+    method: "POST",
+    path: "/api/token/mfa/passkey/options/",
+    procedure: "auth.mfaPasskeyOptions",
+    summary: "Log in, second step with a passkey: options for navigator.credentials.get() (the account's passkeys)",
+    tags: ["auth"],
+    moreErrors: { ...TICKET, ...PASSKEYS_OFF },
+  },
+  {
+    method: "POST",
+    path: "/api/token/reauthenticate/",
+    procedure: "auth.reauthenticate",
+    auth: true,
+    summary:
+      "Step-up: the password (and a TOTP or recovery code when TOTP is on) or a passkey; a new access token with a fresh `auth_time`",
+    tags: ["auth"],
+    moreErrors: { ...CODE_ATTEMPTS, 429: "Too many attempts: try again after Retry-After seconds" },
+  },
+  {
+    method: "POST",
+    path: "/api/token/reauthenticate/passkey/options/",
+    procedure: "auth.reauthenticateOptions",
+    auth: true,
+    summary: "Step-up with a passkey: options for navigator.credentials.get() (the caller's passkeys)",
+    tags: ["auth"],
+    moreErrors: { ...PASSKEYS_OFF, 429: "Too many options asked for" },
+  },
+  {
     method: "GET",
     path: "/api/users/email/",
     procedure: "email.status",
@@ -126,7 +168,10 @@ export const strongAuthRoutes: readonly RestRoute[] = [
     auth: true,
     summary: "Change the email address: a link goes to the new one, which takes effect once used",
     tags: ["user"],
-    moreErrors: { 429: "Too many changes asked for: try again after Retry-After seconds" },
+    moreErrors: {
+      429: "Too many changes asked for: try again after Retry-After seconds",
+      403: "An account with a second factor whose last authentication is older than STEP_UP_MAX_AGE (`reauthentication_required`)",
+    },
   },
   {
     method: "POST",

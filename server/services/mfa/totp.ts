@@ -6,12 +6,8 @@ import type { Client } from "../../client-info.js";
 import type { MfaStatus, RecoveryCodesOutput, TotpSetup } from "../../contracts/mfa.js";
 import type { Executor } from "../../db/connect.js";
 import { recordEvent } from "../../db/repositories/auth-events.js";
-import { countPasskeys } from "../../db/repositories/passkeys.js";
-import {
-  countUnusedRecoveryCodes,
-  deleteRecoveryCodes,
-  replaceRecoveryCodes,
-} from "../../db/repositories/recovery-codes.js";
+import { deleteRecoveryCodes, replaceRecoveryCodes } from "../../db/repositories/recovery-codes.js";
+import { findSecondFactors } from "../../db/repositories/second-factors.js";
 import { claimTotpStep, deleteTotp, findTotp, upsertPendingTotp } from "../../db/repositories/totp.js";
 import type { User } from "../../db/repositories/users.js";
 import type { Deps } from "../../deps.js";
@@ -133,10 +129,6 @@ export async function disableTotp(
 }
 
 export async function mfaStatus(deps: Pick<Deps, "db">, user: User): Promise<MfaStatus> {
-  const [credential, remaining, passkeys] = await Promise.all([
-    findTotp(deps.db, user.id, TOTP_ENROLMENT_SECONDS),
-    countUnusedRecoveryCodes(deps.db, user.id),
-    countPasskeys(deps.db, user.id),
-  ]);
-  return { totp: credential?.confirmed === true, recovery_codes_remaining: remaining, passkeys };
+  const factors = await findSecondFactors(deps.db, user.id);
+  return { totp: factors.totp, recovery_codes_remaining: factors.unusedRecoveryCodes, passkeys: factors.passkeys };
 }

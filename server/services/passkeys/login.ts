@@ -9,8 +9,10 @@ import type { PasskeyLoginInput } from "../../contracts/passkey.js";
 import { recordEvent } from "../../db/repositories/auth-events.js";
 import { findPasskeyByCredentialId, type Passkey, recordPasskeyUse } from "../../db/repositories/passkeys.js";
 import { findUserById, type User } from "../../db/repositories/users.js";
+import type { ChallengePurpose } from "../../db/repositories/webauthn-challenges.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
+import { amrOf } from "../amr.js";
 import { refuseUnverifiedEmail } from "../email/gate.js";
 import { startSession } from "../sessions.js";
 import { consumeQuota, ipBucket, type Limit } from "../throttle.js";
@@ -40,21 +42,28 @@ export async function loginOptions(deps: LoginDeps, client: Client) {
   return options;
 }
 
+/** Whose assertion is expected: anyone's for a sign-in, a known user's for a second step or step-up. */
+export interface Expected {
+  purpose: ChallengePurpose;
+  userId: number | null;
+}
+
 /**
- * The assertion's passkey, once its challenge (a sign-in's, used once), user
- * handle, origin, RP ID, user verification, signature and counter all check
- * out; the new counter is stored in the same step. Phase two's second step
- * and step-up verify assertions the same way, for a known user.
+ * The assertion's passkey, once its challenge (of this purpose and user, used
+ * once), owner, user handle, origin, RP ID, user verification, signature and
+ * counter all check out; the new counter is stored in the same step.
  */
 export async function verifyAssertion(
   deps: Pick<Deps, "db" | "secrets" | "config">,
   response: AuthenticationResponseJSON,
+  expected: Expected = { purpose: "login", userId: null },
 ): Promise<{ passkey: Passkey } | { failure: string; passkey?: Passkey }> {
   const rp = relyingParty(deps);
   const passkey = await findPasskeyByCredentialId(deps.db, response.id);
-  const used = await useChallenge(deps, deps.db, response.response.clientDataJSON, "login", null);
+  const used = await useChallenge(deps, deps.db, response.response.clientDataJSON, expected.purpose, expected.userId);
   if (!used) return { failure: "challenge unknown, used or expired", ...(passkey ? { passkey } : {}) };
   if (!passkey) return { failure: "unknown credential" };
+  if (expected.userId !== null && passkey.userId !== expected.userId) return { failure: "another user's passkey" };
   const handle = response.response.userHandle;
   if (handle !== undefined && !deps.secrets.equal(Buffer.from(handle, "base64url"), passkey.userHandle)) {
     return { failure: "user handle does not match", passkey };
@@ -99,5 +108,6 @@ export async function passkeyLogin(deps: LoginDeps, input: PasskeyLoginInput, cl
     throw passkeyLoginFailed();
   }
   await refuseUnverifiedEmail(deps, user);
-  return startSession(deps, user, client, "passkey");
+  const amr = amrOf([{ factor: "passkey", passkeyKind: outcome.passkey.deviceType }]);
+  return startSession(deps, user, client, "passkey", amr);
 }
