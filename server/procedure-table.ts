@@ -81,9 +81,8 @@ export function procedureInfo(path: string): ProcedureInfo {
  * them (tRPC's adapters and `createCaller` still use that one). Ours differs
  * only in speed: tRPC's build targets ES2017, whose lack of object spread its
  * compiler fills with a helper that copies property descriptors one at a time,
- * four to six times per level; a call of four levels cost 26–36 µs, this one
- * 7 µs (bench/README.md). `getRawInput` is asked only when the input parser
- * runs, after authentication.
+ * several times per level (measured in bench/README.md). `getRawInput` is
+ * asked only when the input parser runs, after authentication.
  */
 export async function invokeProcedure(
   procedure: AnyTRPCProcedure,
