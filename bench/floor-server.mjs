@@ -45,6 +45,14 @@ async function serve() {
   pg.types.setTypeParser(20, Number);
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
   pool.on("error", () => {});
+  // Named statements, prepared once per connection as ours are: planning every
+  // statement again is not work our semantics require.
+  const names = new Map();
+  const query = (text, values) => {
+    let name = names.get(text);
+    if (name === undefined) names.set(text, (name = `floor${names.size}`));
+    return pool.query({ name, text, values });
+  };
 
   const hex = (bytes) => randomBytes(bytes).toString("hex");
   const sign = async (type, userId, jti) => {
@@ -89,7 +97,7 @@ async function serve() {
   const routes = {
     async "POST /api/token"(body, req) {
       if (typeof body.username !== "string" || typeof body.password !== "string") return [400, {}];
-      const { rows } = await pool.query("select id, password_hash, is_active from users where username = $1", [
+      const { rows } = await query("select id, password_hash, is_active from users where username = $1", [
         body.username,
       ]);
       const user = rows[0];
@@ -101,7 +109,7 @@ async function serve() {
         sign("refresh", user.id, jti),
         sign("access", user.id, family + hex(8)),
       ]);
-      await pool.query(
+      await query(
         `with family as (
            insert into refresh_families (id, user_id, expires_at, user_agent, ip) values ($1, $2, $3, $4, $5)
          ) insert into refresh_tokens (jti, user_id, family_id, expires_at) values ($6, $2, $1, $7)`,
@@ -124,7 +132,7 @@ async function serve() {
       if (!claims) return notValid;
       const jti = hex(16);
       const refresh = await sign("refresh", claims.user_id, jti);
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `with consumed as (
            update refresh_tokens t set revoked_at = now(), revoke_reason = 'rotated'
            from refresh_families f join users u on u.id = f.user_id
@@ -147,18 +155,18 @@ async function serve() {
       const invalid = [401, { detail: "Token is invalid or expired", code: "token_not_valid" }];
       if (!claims) return invalid;
       if (claims.token_type === "refresh") {
-        const { rows } = await pool.query("select revoked_at from refresh_tokens where jti = $1", [claims.jti]);
+        const { rows } = await query("select revoked_at from refresh_tokens where jti = $1", [claims.jti]);
         if (rows.length === 0 || rows[0].revoked_at) return [401, { detail: "Token is blacklisted" }];
         return [200, {}];
       }
-      const { rows } = await pool.query(`select 1 from users u where u.id = $1 and ${LIVE_USER}`, userParams(claims));
+      const { rows } = await query(`select 1 from users u where u.id = $1 and ${LIVE_USER}`, userParams(claims));
       return rows.length === 0 ? invalid : [200, {}];
     },
 
     async "GET /api/users/profile"(_body, req) {
       const claims = await bearer(req);
       if (!claims) return notValid;
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `select id, username, email, first_name, last_name from users u where u.id = $1 and ${LIVE_USER}`,
         userParams(claims),
       );
@@ -168,7 +176,7 @@ async function serve() {
     async "GET /api/tasks"(_body, req) {
       const claims = await bearer(req);
       if (!claims) return notValid;
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `select t.id, t.title, t.description, t.is_completed, t.owner_id, ${createdAt("t.created_at")}
          from users u left join tasks t on t.owner_id = u.id
          where u.id = $1 and ${LIVE_USER} order by t.id`,
@@ -184,7 +192,7 @@ async function serve() {
       if (typeof body.title !== "string" || body.title.trim() === "" || body.title.length > 255) {
         return [400, { title: ["This field is required."] }];
       }
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `insert into tasks (owner_id, title, description, is_completed)
          select u.id, $4, $5, $6 from users u where u.id = $1 and ${LIVE_USER}
          returning id, title, description, is_completed, owner_id, ${createdAt("created_at")}`,
