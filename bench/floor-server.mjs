@@ -50,7 +50,10 @@ async function serve() {
   const names = new Map();
   const query = (text, values) => {
     let name = names.get(text);
-    if (name === undefined) names.set(text, (name = `floor${names.size}`));
+    if (name === undefined) {
+      name = `floor${names.size}`;
+      names.set(text, name);
+    }
     return pool.query({ name, text, values });
   };
 
