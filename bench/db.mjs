@@ -90,11 +90,11 @@ export async function addHistory(url, userIds, count) {
   });
 }
 
-/** PostgreSQL processes working for this database, and its shared background ones (for the CPU meter). */
+/** The PostgreSQL backends serving this database (the servers' connections), for the CPU meter. */
 export const postgresPids = (url) =>
   withClient(url, async (client) => {
     const { rows } = await client.query(
-      "select pid from pg_stat_activity where datname = current_database() or backend_type <> 'client backend'",
+      "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
     );
     return rows.map((row) => row.pid);
   });
@@ -102,7 +102,10 @@ export const postgresPids = (url) =>
 /** Writes out what earlier runs left dirty, so that no run pays for another's checkpoint. */
 export const checkpoint = (url) => withClient(url, (client) => client.query("checkpoint"));
 
-/** Signs tokens exactly as the server does (simplejwt's claims), and stores refresh tokens as logins would. */
+/**
+ * Signs tokens exactly as the server does (simplejwt's claims), for sessions
+ * stored as logins store them: an access token names its session in its jti.
+ */
 export function createMinter(url, signingKey, lifetimes) {
   const key = new TextEncoder().encode(signingKey);
   const hex = (bytes) => randomBytes(bytes).toString("hex");
@@ -112,25 +115,29 @@ export function createMinter(url, signingKey, lifetimes) {
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .sign(key);
   };
+  /** One new session per user id, with its first refresh token. */
+  async function login(userIds) {
+    const sessions = userIds.map((userId) => ({ userId, family: hex(12), jti: hex(16) }));
+    const expires = new Date(Date.now() + lifetimes.refresh * 1000);
+    await withClient(url, (client) =>
+      client.query(
+        `with families as (
+           insert into refresh_families (id, user_id, expires_at)
+           select family, user_id, $3 from unnest($1::text[], $2::int[]) as s(family, user_id)
+         )
+         insert into refresh_tokens (jti, user_id, family_id, expires_at)
+         select jti, user_id, family, $3 from unnest($1::text[], $2::int[], $4::text[]) as s(family, user_id, jti)`,
+        [sessions.map((s) => s.family), sessions.map((s) => s.userId), expires, sessions.map((s) => s.jti)],
+      ),
+    );
+    return sessions;
+  }
   return {
-    access: (userIds) => Promise.all(userIds.map((id) => sign("access", id, hex(20)))),
-    /** One new session per user id: the family and its first refresh token. */
-    async refresh(userIds) {
-      const sessions = userIds.map((userId) => ({ userId, family: hex(12), jti: hex(16) }));
-      const expires = new Date(Date.now() + lifetimes.refresh * 1000);
-      await withClient(url, (client) =>
-        client.query(
-          `with families as (
-             insert into refresh_families (id, user_id, expires_at)
-             select family, user_id, $3 from unnest($1::text[], $2::int[]) as s(family, user_id)
-           )
-           insert into refresh_tokens (jti, user_id, family_id, expires_at)
-           select jti, user_id, family, $3 from unnest($1::text[], $2::int[], $4::text[]) as s(family, user_id, jti)`,
-          [sessions.map((s) => s.family), sessions.map((s) => s.userId), expires, sessions.map((s) => s.jti)],
-        ),
-      );
-      return Promise.all(sessions.map((s) => sign("refresh", s.userId, s.jti)));
-    },
+    /** An access token per user id, each in a session of its own. */
+    access: async (userIds) =>
+      Promise.all((await login(userIds)).map((s) => sign("access", s.userId, s.family + hex(8)))),
+    /** A refresh token per user id, each the first of a session of its own. */
+    refresh: async (userIds) => Promise.all((await login(userIds)).map((s) => sign("refresh", s.userId, s.jti))),
     /** Tasks made by S6 go, so that every round's S5 lists the same 20. */
     cleanNewTasks: () =>
       withClient(url, (client) => client.query("delete from tasks where description = $1", [NEW_TASK_DESCRIPTION])),

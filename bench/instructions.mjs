@@ -1,7 +1,7 @@
 // Instructions per request, counted by valgrind's callgrind: a repeatable
 // measure of a server's own CPU cost on a machine too noisy for req/s to show a
 // change of a few percent. Each server (one process, no cluster) runs under
-// callgrind with instrumentation off; autocannon, outside valgrind, warms it up
+// callgrind with instrumentation off; a plain client, outside valgrind, warms it up
 // at full speed, then a fixed number of requests is counted. Instructions are
 // not time (cache misses and the kernel are not in them), so `npm run bench`
 // remains the measure of record; this one tells whether a change helped.
@@ -15,9 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { createDatabase, createMinter, dropDatabase, seedUsers } from "./db.mjs";
 import { SCENARIOS } from "./scenarios.mjs";
+import { sendAll } from "./send.mjs";
 import { ENTRIES, freePort, LIFETIMES, SIGNING_KEY, serverEnv, startServer } from "./servers.mjs";
 
 const env = process.env;
@@ -32,18 +32,6 @@ const settings = {
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id] || id === "S7") throw new Error(`unsupported scenario ${id}`);
-
-/** Sends `amount` requests, connection i as user i; answers autocannon's result. */
-function drive(url, requestFor, amount) {
-  let next = 0;
-  return autocannon({
-    url,
-    connections: settings.connections,
-    amount,
-    timeout: 120,
-    setupClient: (client) => client.setRequests([requestFor(next++)]),
-  });
-}
 
 /** One server under callgrind: answers instructions per request of `scenario`. */
 async function count(kind, scenario, url, context) {
@@ -95,21 +83,20 @@ async function count(kind, scenario, url, context) {
         break;
       await sleep(500);
     }
-    const requestFor = await SCENARIOS[scenario].requests(context);
-    await drive(base, requestFor, settings.warmup);
+    // Fresh tokens for each call: a refresh chain uses each token once.
+    await sendAll(base, await SCENARIOS[scenario].load(context), settings.warmup, settings.connections);
+    const load = await SCENARIOS[scenario].load(context);
     control("--instr=on");
-    const result = await drive(base, requestFor, settings.requests);
+    const result = await sendAll(base, load, settings.requests, settings.connections);
     control("--dump");
-    if (result.non2xx > 0 || result.errors > 0) {
-      throw new Error(`${kind} ${scenario}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    }
+    if (result.failed > 0) throw new Error(`${kind} ${scenario}: ${result.failed} not 2xx`);
     let instructions = 0;
     for (const name of readdirSync(out)) {
       if (!name.startsWith("callgrind.out")) continue;
       const summary = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(join(out, name), "utf8"));
       instructions += Number(summary?.[1] ?? 0);
     }
-    return instructions / result.requests.total;
+    return instructions / result.sent;
   } finally {
     child.kill("SIGKILL");
     if (env.INSTR_KEEP === "1") console.error(`${kind} ${scenario}: callgrind dumps kept in ${out}`);

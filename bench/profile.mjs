@@ -22,6 +22,43 @@ function areaOf({ functionName, url }) {
   return url ? url.split("/").pop() : "(native)";
 }
 
+/**
+ * The layers of a request, by area (prefixes). A sample counts for the first
+ * frame, from the leaf up, whose area names a layer: a socket write under
+ * pg's connection is the database's, under respond.ts the response's.
+ */
+const LAYERS = [
+  ["JWT: jose and WebCrypto's HMAC", ["jose", "node:crypto"]],
+  ["logging (pino, redaction)", ["pino", "@pinojs/", "sonic-boom", "server/logger.ts"]],
+  ["metrics", ["server/observability/", "prom-client"]],
+  [
+    "REST: routing and dispatch",
+    ["server/http/rest/handler.ts", "server/http/rest/compile.ts", "server/http/rest/routes.ts"],
+  ],
+  ["REST: body reading and parsing", ["server/http/rest/body.ts"]],
+  ["REST: DRF coercion", ["server/http/rest/coerce.ts"]],
+  ["REST: DRF rendering and errors", ["server/http/rest/render.ts", "server/http/rest/errors.ts"]],
+  ["HTTP server: request id, headers, CORS, writing", ["server/http/"]],
+  ["tRPC middleware chain", ["@trpc/server", "server/procedure-table.ts", "server/trpc.ts", "server/trpc-input.ts"]],
+  ["Zod (input and output)", ["zod"]],
+  ["SQL: building and compiling (Kysely, dialect, repositories)", ["kysely", "server/db/"]],
+  ["SQL: pg driver, protocol and its socket", ["pg", "pg-protocol", "pg-pool", "pg-types", "postgres-"]],
+  ["services, resolvers, context", ["server/"]],
+];
+const layerOfArea = (area) =>
+  LAYERS.find(([, prefixes]) => prefixes.some((prefix) => area === prefix || area.startsWith(prefix)))?.[0];
+
+function layerOf(areas) {
+  for (const area of areas) {
+    const layer = layerOfArea(area);
+    if (layer) return layer;
+  }
+  const leaf = areas[0] ?? "";
+  if (leaf === "(garbage collector)") return "garbage collection";
+  if (/^node:(_http|net|stream|buffer|string_decoder)/.test(leaf)) return "Node: HTTP parsing, sockets";
+  return "Node: event loop, promises, other";
+}
+
 const frameName = ({ functionName, url, lineNumber }) =>
   `${functionName || "(anonymous)"} ${url ? `${areaOf({ functionName, url })}:${lineNumber + 1}` : ""}`.trim();
 
@@ -51,6 +88,7 @@ export function summarizeProfile(file, { window, requests, top = 25 } = {}) {
   const inclusive = new Map();
   const areaSelf = new Map();
   const areaInclusive = new Map();
+  const layerSelf = new Map();
   const add = (map, key, micros) => map.set(key, (map.get(key) ?? 0) + micros);
   for (const { id, micros } of kept) {
     const leaf = byId.get(id).callFrame;
@@ -58,12 +96,15 @@ export function summarizeProfile(file, { window, requests, top = 25 } = {}) {
     add(areaSelf, areaOf(leaf), micros);
     const frames = new Set();
     const areas = new Set();
+    const path = [];
     for (let at = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at).callFrame;
       if (frame.functionName === "(root)") continue;
       frames.add(frameName(frame));
       areas.add(areaOf(frame));
+      path.push(areaOf(frame));
     }
+    if (areaOf(leaf) !== "(idle)") add(layerSelf, layerOf(path), micros);
     for (const frame of frames) add(inclusive, frame, micros);
     for (const area of areas) add(areaInclusive, area, micros);
   }
@@ -86,6 +127,7 @@ export function summarizeProfile(file, { window, requests, top = 25 } = {}) {
     (requests ? `, ${(busy / requests).toFixed(0)} µs per request` : "") +
     ". Percentages are of the busy time. Busy includes time preempted inside a system call: on a small " +
     "machine every write that wakes PostgreSQL can cost a context switch, which shows as `writev`.\n\n" +
+    table("By layer (each sample counted once):", layerSelf, LAYERS.length + 3) +
     table("Self time by area:", areaSelf, 15) +
     table("Time with the area on the stack:", areaInclusive, 20) +
     table("Self time by function:", self, top) +

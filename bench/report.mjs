@@ -1,7 +1,9 @@
-// Medians over rounds, ours/floor ratios, the targets, and the Markdown table.
+// Medians over rounds, ours/floor ratios (req/s, CPU per request, p99, RSS), the targets, and the Markdown table.
 
 export const TARGETS = {
-  throughput: { S1: 0.9, S2: 0.75, S3: 0.75, S4: 0.75, S5: 0.75, S6: 0.75 },
+  throughput: { S1: 0.9, S2: 0.8, S3: 0.8, S4: 0.8, S5: 0.8, S6: 0.8 },
+  /** Server CPU per request, ours/floor, at most. */
+  cpuPerRequest: { S2: 1.25, S3: 1.25, S4: 1.25, S5: 1.25, S6: 1.25 },
   historyVsFresh: 0.95,
   p99: 2,
   rssPerWorker: 1.3,
@@ -32,6 +34,8 @@ export function summarize(runs) {
       p50: stat(kind, "p50"),
       p99: stat(kind, "p99"),
       rssPerWorker: stat(kind, "rssPerWorker"),
+      srvMs: stat(kind, "srvMsPerRequest"),
+      pgMs: stat(kind, "pgMsPerRequest"),
       non2xx: group[kind].reduce((sum, run) => sum + run.non2xx, 0),
     });
     const all = [...group.ours, ...group.floor];
@@ -44,6 +48,7 @@ export function summarize(runs) {
       floor,
       ratio: ours.rps / floor.rps,
       p99Ratio: ours.p99 / floor.p99,
+      cpuRatio: ours.srvMs / floor.srvMs,
       rssRatio: ours.rssPerWorker / floor.rssPerWorker,
       otherCores: Math.max(...all.map((run) => run.otherCores)),
     };
@@ -60,6 +65,10 @@ export function checkTargets(rows) {
   for (const [scenario, bound] of Object.entries(TARGETS.throughput)) {
     const row = find(scenario);
     if (row) check(`${scenario} req/s ours/floor`, row.ratio, bound);
+  }
+  for (const [scenario, bound] of Object.entries(TARGETS.cpuPerRequest)) {
+    const row = find(scenario);
+    if (row) check(`${scenario} server CPU/req ours/floor`, row.cpuRatio, bound, true);
   }
   const fresh = find("S2");
   const history = find("S7");
@@ -88,17 +97,19 @@ export function markdown({ machine, settings, rows, targets, titles }) {
       `S7 with ${settings.history.toLocaleString("en")} refresh tokens of history`,
     `- ${machine.date}, ${machine.revision}`,
     "",
-    "Medians over rounds. Latencies in ms; RSS in MiB per worker (the peak of the sum over workers, divided by",
-    "their number). *Other load*: the most CPU, in cores, that processes other than the bench, the server and",
-    "PostgreSQL's own used during one of the row's runs; a high value means the row is less reliable.",
+    "Medians over rounds, load from `wrk -t1`. Latencies in ms. CPU per request in ms, read from /proc: *srv* is",
+    "the server's processes, *pg* its PostgreSQL backends. RSS in MiB per worker (the peak of the sum over workers,",
+    "divided by their number). *Other load*: the most CPU, in cores, that processes other than the bench, wrk, the",
+    "server and its backends used during one of the row's runs; a high value means the row is less reliable.",
     "",
-    "| scenario | conns | ours req/s | floor req/s | **ours/floor** | p50 ours / floor | p99 ours / floor | p99 ratio | RSS ours / floor | RSS ratio | non-2xx ours / floor | other load |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | conns | ours req/s | floor req/s | **ours/floor** | srv ms/req ours / floor | **CPU ratio** | pg ms/req ours / floor | p50 ours / floor | p99 ours / floor | p99 ratio | RSS ours / floor | RSS ratio | non-2xx ours / floor | other load |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.scenario} ${titles[row.scenario]} | ${row.connections} | ${fixed(row.ours.rps, 0)} | ${fixed(row.floor.rps, 0)} | ` +
-        `**${fixed(row.ratio, 2)}** | ${fixed(row.ours.p50, 1)} / ${fixed(row.floor.p50, 1)} | ` +
+        `**${fixed(row.ratio, 2)}** | ${fixed(row.ours.srvMs, 3)} / ${fixed(row.floor.srvMs, 3)} | ` +
+        `**${fixed(row.cpuRatio, 2)}** | ${fixed(row.ours.pgMs, 3)} / ${fixed(row.floor.pgMs, 3)} | ${fixed(row.ours.p50, 1)} / ${fixed(row.floor.p50, 1)} | ` +
         `${fixed(row.ours.p99, 1)} / ${fixed(row.floor.p99, 1)} | ${fixed(row.p99Ratio, 2)} | ` +
         `${mb(row.ours.rssPerWorker)} / ${mb(row.floor.rssPerWorker)} | ${fixed(row.rssRatio, 2)} | ` +
         `${row.ours.non2xx} / ${row.floor.non2xx} | ${fixed(row.otherCores, 2)} |`,

@@ -1,5 +1,5 @@
 // `npm run bench`: our server against the floor (floor-server.mjs) on one
-// PostgreSQL, alternately, scenario by scenario; see bench/README.md.
+// PostgreSQL, alternately, scenario by scenario, loaded by wrk; see bench/README.md.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir, totalmem } from "node:os";
@@ -7,20 +7,20 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { addHistory, checkpoint, createDatabase, createMinter, dropDatabase, postgresPids, seedUsers } from "./db.mjs";
+import { cpuMeter, otherLoad, sampleRss, selfMs } from "./proc.mjs";
 import { summarizeProfile } from "./profile.mjs";
 import { checkTargets, markdown, summarize } from "./report.mjs";
-import { drive, SCENARIOS, stopLoad } from "./scenarios.mjs";
+import { SCENARIOS } from "./scenarios.mjs";
 import {
   serverEnv as benchServerEnv,
   ENTRIES,
   killAllNow,
   LIFETIMES,
-  otherLoad,
   SIGNING_KEY,
-  sampleRss,
   startServer,
   stopAll,
 } from "./servers.mjs";
+import { requireWrk, runWrk, stopLoad } from "./wrk.mjs";
 
 const env = process.env;
 const quick = env.BENCH_QUICK === "1";
@@ -30,9 +30,9 @@ const settings = {
   repeats: number(env.BENCH_REPEATS, quick ? 1 : 3),
   // A fresh server takes several seconds of load to reach its steady speed (JIT, pools).
   warmup: number(env.BENCH_WARMUP, quick ? 2 : 5),
-  connections: (env.BENCH_CONNECTIONS ?? (quick ? "32" : "32,128")).split(",").map(Number),
+  connections: (env.BENCH_CONNECTIONS ?? "32").split(",").map(Number),
   history: number(env.BENCH_HISTORY, quick ? 50_000 : 1_000_000),
-  workers: number(env.WEB_CONCURRENCY, availableParallelism()),
+  workers: number(env.WEB_CONCURRENCY, 2),
   scenarios: (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(",")).split(","),
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
   // "ours" or "floor": CPU-profile that server alone instead (one worker, one start per scenario).
@@ -42,6 +42,7 @@ const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id}`);
 if (settings.profile && !ENTRIES[settings.profile]) throw new Error("BENCH_PROFILE must be ours or floor");
+requireWrk();
 if (!existsSync(ENTRIES.ours)) {
   console.error("dist/server/main.js is missing: run `npm run build` first (npm run bench does).");
   process.exit(1);
@@ -80,31 +81,36 @@ const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 async function measure(server, scenario, context, connections, round, workers) {
-  const requestFor = await SCENARIOS[scenario].requests({ ...context, users: context.userIds.slice(0, connections) });
+  const load = await SCENARIOS[scenario].load({ ...context, users: context.userIds.slice(0, connections) });
   const workerPids = server.workerPids();
+  const tree = [server.pid, ...workerPids];
   const stopSampling = sampleRss(workerPids);
-  const others = otherLoad(
-    [process.pid, server.pid, ...workerPids, ...(await postgresPids(context.url))],
-    availableParallelism(),
-  );
+  const serverCpu = await cpuMeter(async () => tree);
+  const postgresCpu = await cpuMeter(() => postgresPids(context.url));
+  const others = otherLoad(availableParallelism());
+  const benchBefore = selfMs();
   const started = monotonicMicros();
-  const { result, firstFailure } = await drive(server.url, requestFor, connections, settings.duration);
+  const result = await runWrk(server.url, load, connections, settings.duration);
   const window = [started, monotonicMicros()];
+  const srvMs = await serverCpu();
+  const pgMs = await postgresCpu();
   const peakRss = stopSampling();
-  const otherCores = others();
+  const otherCores = others(srvMs + pgMs + selfMs() - benchBefore);
+  const served = result.requests;
   const run = {
     kind: server.kind,
     scenario,
     connections,
     round,
-    rps: result.requests.average,
-    requests: result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    rps: result.rps,
+    requests: served,
+    p50: result.p50,
+    p99: result.p99,
+    srvMsPerRequest: srvMs / served,
+    pgMsPerRequest: pgMs / served,
     non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    errors: result.errors + result.timeouts,
+    statusCodes: result.statuses,
     peakRss,
     rssPerWorker: peakRss / workers,
     otherCores,
@@ -112,14 +118,16 @@ async function measure(server, scenario, context, connections, round, workers) {
   };
   log(
     `  ${server.kind.padEnd(5)} ${scenario} @${String(connections).padEnd(3)} ${run.rps.toFixed(0).padStart(6)} req/s ` +
-      `p50 ${run.p50} ms  p99 ${run.p99} ms  RSS ${(run.rssPerWorker / 2 ** 20).toFixed(0)} MiB/worker  ` +
+      `p50 ${run.p50.toFixed(1)} ms  p99 ${run.p99.toFixed(1)} ms  CPU/req srv ${run.srvMsPerRequest.toFixed(3)} ms ` +
+      `pg ${run.pgMsPerRequest.toFixed(3)} ms  RSS ${(run.rssPerWorker / 2 ** 20).toFixed(0)} MiB/worker  ` +
       `other load ${otherCores.toFixed(2)} cores` +
       (run.non2xx || run.errors ? `  non-2xx ${run.non2xx} errors ${run.errors}` : ""),
   );
-  if (run.non2xx > 0 || run.errors > 0) {
+  if (run.non2xx > 0 || run.errors > 0 || result.starved > 0) {
     failures.push(
       `${server.kind} ${scenario} @${connections} round ${round}: ${run.non2xx} non-2xx ${JSON.stringify(run.statusCodes)}, ` +
-        `${run.errors} errors (${run.timeouts} timeouts)${firstFailure ? `; first: ${firstFailure}` : ""}`,
+        `${run.errors} socket errors, ${result.starved} requests without a token` +
+        (result.firstFailure ? `; first: ${result.firstFailure}` : ""),
     );
   }
   return run;
@@ -134,8 +142,8 @@ async function session(kind, url, scenarios, context, round, { workers = setting
     for (const scenario of scenarios) {
       if (settings.warmup > 0) {
         const warm = Math.min(...settings.connections);
-        const requestFor = await SCENARIOS[scenario].requests({ ...context, users: context.userIds.slice(0, warm) });
-        await drive(server.url, requestFor, warm, settings.warmup);
+        const load = await SCENARIOS[scenario].load({ ...context, users: context.userIds.slice(0, warm) });
+        await runWrk(server.url, load, warm, settings.warmup);
       }
       for (const connections of settings.connections) {
         runs.push(await measure(server, scenario, context, connections, round, workers));

@@ -1,9 +1,12 @@
-// Starting and stopping the servers under test, and reading their memory from /proc.
+// Starting and stopping the servers under test.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { openSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { childrenOf } from "./proc.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -21,11 +24,8 @@ export const serverEnv = (url, outbox) => ({
   NODE_ENV: "production",
   DATABASE_URL: url,
   JWT_SIGNING_KEY: SIGNING_KEY,
-  // Production asks for one (it protects /metrics); the floor ignores it.
-  METRICS_TOKEN: "bench-metrics-token-0123456789",
   ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
   REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
-  LOG_LEVEL: "silent",
   MAIL_OUTBOX_DIR: outbox,
 });
 
@@ -42,83 +42,6 @@ export function freePort() {
   });
 }
 
-/** The fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses. */
-const fieldsAfterName = (stat) => stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-
-/** Processes whose parent is `pid` (the cluster's workers). */
-export function childrenOf(pid) {
-  const children = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(fieldsAfterName(readFileSync(`/proc/${entry}/stat`, "utf8"))[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // It exited while we looked.
-    }
-  }
-  return children;
-}
-
-const PAGE = 4096;
-const rssOf = (pid) => {
-  try {
-    return Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * PAGE;
-  } catch {
-    return 0;
-  }
-};
-
-/** Samples the summed RSS of `pids` until stopped; answers the peak in bytes. */
-export function sampleRss(pids, everyMs = 100) {
-  let peak = 0;
-  const take = () => {
-    peak = Math.max(
-      peak,
-      pids.reduce((sum, pid) => sum + rssOf(pid), 0),
-    );
-  };
-  take();
-  const timer = setInterval(take, everyMs);
-  return () => {
-    clearInterval(timer);
-    take();
-    return peak;
-  };
-}
-
-const cpuTicks = (pid) => {
-  try {
-    const fields = fieldsAfterName(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-};
-
-function machineTicks() {
-  // user nice system idle iowait irq softirq steal; guest time is already inside user.
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = fields.reduce((sum, value) => sum + value, 0);
-  return { total, busy: total - fields[3] - fields[4] };
-}
-
-/**
- * The machine is shared: measures the CPU that processes other than `pids` used
- * meanwhile, in cores. Processes that exit during the run count as others.
- */
-export function otherLoad(pids, cores) {
-  const before = machineTicks();
-  const ours = new Map(pids.map((pid) => [pid, cpuTicks(pid)]));
-  return () => {
-    const after = machineTicks();
-    let used = 0;
-    for (const [pid, start] of ours) used += Math.max(0, cpuTicks(pid) - start);
-    const total = after.total - before.total;
-    return total > 0 ? (Math.max(0, after.busy - before.busy - used) / total) * cores : 0;
-  };
-}
-
 /**
  * Starts `ours` or `floor` with `workers` worker processes and waits until it
  * answers and all its workers exist. With one worker the primary serves.
@@ -129,7 +52,8 @@ export async function startServer(kind, { env, workers, nodeArgs = [] }) {
     cwd: root,
     // A process group of its own, so that the whole cluster can be killed at once.
     detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
+    // The access log goes to a file, as in production (LOG_LEVEL is left at its default).
+    stdio: ["ignore", openSync(join(env.MAIL_OUTBOX_DIR ?? tmpdir(), `${kind}.log`), "a"), "pipe"],
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/tmp",

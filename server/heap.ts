@@ -5,8 +5,8 @@ import { setFlagsFromString } from "node:v8";
  * before a full collection. A worker's live heap is about 18 MiB, so under
  * load it peaked at 70-80 MiB of old generation that was mostly garbage; at
  * 1.5 times it stays under 30 MiB. The price is more frequent full
- * collections of that small heap: 4% more instructions per request on token
- * verify (bench/instructions.mjs). docs/security-and-operations.md, Memory.
+ * collections of that small heap (measured in bench/README.md).
+ * docs/security-and-operations.md, Memory.
  */
 export const HEAP_GROWING_PERCENT = 50;
 const FLAG = "--heap-growing-percent";

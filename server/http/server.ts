@@ -4,6 +4,7 @@ import { createAdminHandler } from "../admin/handler.js";
 import { cookieMode } from "../contracts/session-cookie.js";
 import type { Deps } from "../deps.js";
 import { normalise } from "../errors.js";
+import { accessLogger } from "../logger.js";
 import { isProcedurePath } from "../procedure-table.js";
 import { cookieSessionRoute, createCookieSessionHandler } from "./cookie-session/handler.js";
 import { createCorsPolicy } from "./cors.js";
@@ -44,6 +45,7 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     : undefined;
   const admin = config.admin.enabled ? createAdminHandler(deps, readRequest) : undefined;
   const docs = createDocsHandler();
+  const accessLog = accessLogger(log);
   const ops = createOpsHandler(deps, lifecycle);
 
   const server = createServer(async (req, res) => {
@@ -59,9 +61,9 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(req.method ?? "", route, res.statusCode, seconds);
-      if (!log.isLevelEnabled("info")) return;
+      if (!accessLog.isLevelEnabled("info")) return;
       // Paths only: a query string may carry what should not be logged.
-      log.info(
+      accessLog.info(
         {
           requestId,
           method: req.method,

@@ -3,8 +3,8 @@ import type { Histogram, Registry } from "prom-client";
 /**
  * http_requests_total and http_request_duration_seconds, counted in plain
  * numbers per series and handed to prom-client only when scraped. prom-client's
- * own Counter and Histogram validate and hash the labels on every observation:
- * about 0.7 µs, a measurable share of a light request (S3 of the benchmark).
+ * own Counter and Histogram validate and hash the labels on every observation,
+ * a measurable share of a light request (bench/README.md).
  * The values are in prom-client's metric format, so the registry renders them
  * and the cluster's aggregator sums them over the workers like its own.
  */

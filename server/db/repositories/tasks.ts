@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { TaskOrdering } from "../../contracts/task.js";
+import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
 import { containing } from "./like.js";
@@ -72,12 +73,41 @@ const ORDER_COLUMNS: Record<TaskOrdering, ["created_at" | "title", "asc" | "desc
   "-title": ["title", "desc"],
 };
 
-function scoped(db: Executor, owner: TaskOwner, filters: TaskFilters) {
-  let query = db.selectFrom("tasks").where((eb) => eb("tasks.owner_id", "=", ownerId(eb, owner)));
-  if (filters.isCompleted !== undefined) query = query.where("tasks.is_completed", "=", filters.isCompleted);
-  if (filters.search) query = query.where("tasks.title", "ilike", containing(filters.search));
+// An owner and filters as flat values, for compiled statements (`compiled.ts`).
+interface OwnerValues {
+  userId: number;
+  version: number | undefined;
+  sid: string | undefined;
+}
+
+interface Scope extends OwnerValues {
+  isCompleted: boolean | undefined;
+  pattern: string | undefined;
+}
+
+const ownerValues = ({ userId, token }: TaskOwner): OwnerValues => ({
+  userId,
+  version: token?.version,
+  sid: token?.sid,
+});
+
+const scopeOf = (owner: TaskOwner, filters: TaskFilters): Scope => ({
+  ...ownerValues(owner),
+  isCompleted: filters.isCompleted,
+  pattern: filters.search ? containing(filters.search) : undefined,
+});
+
+const ownerOf = ({ userId, version, sid }: OwnerValues): TaskOwner =>
+  version === undefined ? { userId } : { userId, token: { userId, version, sid } };
+
+function scopedBy(db: Executor, scope: Scope) {
+  let query = db.selectFrom("tasks").where((eb) => eb("tasks.owner_id", "=", ownerId(eb, ownerOf(scope))));
+  if (scope.isCompleted !== undefined) query = query.where("tasks.is_completed", "=", scope.isCompleted);
+  if (scope.pattern !== undefined) query = query.where("tasks.title", "ilike", scope.pattern);
   return query;
 }
+
+const scoped = (db: Executor, owner: TaskOwner, filters: TaskFilters) => scopedBy(db, scopeOf(owner, filters));
 
 function ordered<O>(query: SelectQueryBuilder<Database, "tasks", O>, ordering: readonly TaskOrdering[]) {
   for (const field of ordering) {
@@ -89,13 +119,18 @@ function ordered<O>(query: SelectQueryBuilder<Database, "tasks", O>, ordering: r
   return query.orderBy("tasks.id", first && ORDER_COLUMNS[first][1] === "desc" ? "desc" : "asc");
 }
 
+// The task list is a hot path: built once per shape (the ordering is part of it).
+const taskList = compiledStatement((db, scope: Scope, ordering) =>
+  ordered(scopedBy(db, scope).select(returned), ordering === "" ? [] : (ordering.split(",") as TaskOrdering[])),
+);
+
 export async function listTasks(
   db: Executor,
   owner: TaskOwner,
   filters: TaskFilters,
   ordering: readonly TaskOrdering[],
 ): Promise<TaskRow[]> {
-  return ordered(scoped(db, owner, filters).select(returned), ordering).execute();
+  return taskList(db, scopeOf(owner, filters), ordering.join(","));
 }
 
 /** One page and the total count, in one query while the page is not past the end. */
@@ -125,28 +160,33 @@ export function findTask(db: Executor, owner: TaskOwner, id: number): Promise<Ta
   return scoped(db, owner, {}).select(returned).where("tasks.id", "=", id).executeTakeFirst();
 }
 
+const taskInsert = compiledStatement(
+  (db, values: OwnerValues & { title: string; description: string; isCompleted: boolean }) =>
+    db
+      .insertInto("tasks")
+      .columns(["owner_id", "title", "description", "is_completed"])
+      .expression(
+        db
+          .selectFrom("users")
+          .where(ownerRow(ownerOf(values)))
+          .select((eb) => [
+            "users.id",
+            eb.val(values.title).as("title"),
+            eb.val(values.description).as("description"),
+            eb.val(values.isCompleted).as("is_completed"),
+          ]),
+      )
+      .returning(returned),
+);
+
 /** Undefined when the owner has no user row (a token holder that the row no longer accepts). */
 export async function insertTask(
   db: Executor,
   owner: TaskOwner,
   task: { title: string; description: string; isCompleted: boolean },
 ): Promise<TaskRow | undefined> {
-  return db
-    .insertInto("tasks")
-    .columns(["owner_id", "title", "description", "is_completed"])
-    .expression(
-      db
-        .selectFrom("users")
-        .where(ownerRow(owner))
-        .select((eb) => [
-          "users.id",
-          eb.val(task.title).as("title"),
-          eb.val(task.description).as("description"),
-          eb.val(task.isCompleted).as("is_completed"),
-        ]),
-    )
-    .returning(returned)
-    .executeTakeFirst();
+  const [row] = await taskInsert(db, { ...ownerValues(owner), ...task });
+  return row;
 }
 
 /** Changes the caller's task in one statement; undefined when there is none with that id. */

@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from "kysely";
+import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import type { Database, UsersTable } from "../schema.js";
 import { sessionIsLive } from "./sessions.js";
@@ -85,17 +86,21 @@ export const acceptsToken = (claims: TokenClaims) => (eb: ExpressionBuilder<Data
         ]),
   ]);
 
+// Every authenticated request runs it.
+const tokenUser = compiledStatement((db, claims: TokenClaims) =>
+  db
+    .selectFrom("users")
+    .select(columns)
+    .select((eb) => acceptsToken(claims)(eb).as("accepted"))
+    .where("id", "=", claims.userId),
+);
+
 /** The token's user, and whether the rule accepts the token: one indexed query. */
 export async function findTokenUser(
   db: Executor,
   claims: TokenClaims,
 ): Promise<{ user: User; accepted: boolean } | undefined> {
-  const row = await db
-    .selectFrom("users")
-    .select(columns)
-    .select((eb) => acceptsToken(claims)(eb).as("accepted"))
-    .where("id", "=", claims.userId)
-    .executeTakeFirst();
+  const [row] = await tokenUser(db, { userId: claims.userId, version: claims.version, sid: claims.sid });
   return row && { user: toUser(row), accepted: row.accepted === true };
 }
 

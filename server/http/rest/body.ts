@@ -5,7 +5,7 @@ import { AppError } from "../../errors.js";
 /**
  * Reads the whole body, refusing more than `limit` bytes before buffering them.
  * Listeners rather than `for await`: the async iterator costs a promise and a
- * microtask hop per chunk, measurable on light requests (about 5% of S3).
+ * microtask hop per chunk, measurable on light requests (bench/README.md).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);

@@ -1,0 +1,56 @@
+import { type Compilable, CompiledQuery } from "kysely";
+import type { Executor } from "./connect.js";
+
+// Kysely builds a tree of nodes and compiles it to SQL on every call, which on
+// a light request is a measurable share of its CPU (bench/README.md). A hot
+// statement is therefore built and compiled once per shape, with a marker in
+// place of each value; later calls only put their values where the markers
+// were. The shape is which values are undefined, and what the caller adds.
+
+const MARKER = Symbol("value");
+type Marker = { readonly [MARKER]: string };
+const isMarker = (value: unknown): value is Marker => typeof value === "object" && value !== null && MARKER in value;
+
+interface Compiled {
+  sql: string;
+  /** Per parameter: the name of the value it takes, or the constant the builder put there. */
+  slots: ReadonlyArray<{ name: string } | { constant: unknown }>;
+}
+
+/**
+ * A statement built by `build` from named values, compiled once per shape.
+ * `build` may use a value only as a bound parameter, and may look at no value
+ * but to test whether it is undefined: each is a marker while it builds.
+ * Anything else it decides by goes in `shape`, a string it is handed.
+ */
+export function compiledStatement<V extends object, R>(
+  build: (db: Executor, values: V, shape: string) => Compilable<R>,
+) {
+  const shapes = new Map<string, Compiled>();
+
+  const compile = (db: Executor, values: Record<string, unknown>, shape: string, key: string): Compiled => {
+    const markers = Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, value === undefined ? undefined : { [MARKER]: name }]),
+    ) as V;
+    const { sql, parameters } = build(db, markers, shape).compile();
+    const slots = parameters.map((parameter) =>
+      isMarker(parameter) ? { name: parameter[MARKER] } : { constant: parameter },
+    );
+    const used = new Set(slots.flatMap((slot) => ("name" in slot ? [slot.name] : [])));
+    const unused = Object.keys(values).filter((name) => values[name] !== undefined && !used.has(name));
+    if (unused.length > 0) throw new Error(`compiledStatement: ${unused.join(", ")} not bound as parameters`);
+    const compiled = { sql, slots };
+    shapes.set(key, compiled);
+    return compiled;
+  };
+
+  return async (db: Executor, given: V, shape = ""): Promise<R[]> => {
+    const values = given as Record<string, unknown>;
+    let key = shape;
+    for (const name in values) key += values[name] === undefined ? "0" : "1";
+    const { sql, slots } = shapes.get(key) ?? compile(db, values, shape, key);
+    const parameters = slots.map((slot) => ("name" in slot ? values[slot.name] : slot.constant));
+    const { rows } = await db.executeQuery<R>(CompiledQuery.raw(sql, parameters));
+    return rows;
+  };
+}
