@@ -1,13 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "../helpers/app.js";
+import { runCli } from "../../server/cli/run.js";
+import { fastHasher, testConfig, useTestApp } from "../helpers/app.js";
+import { scriptedIO } from "../helpers/cli.js";
 import { withTotp } from "../helpers/mfa.js";
-import { baseEnv, entry, runToExit } from "../helpers/process.js";
 import { STRONG_PASSWORD } from "../helpers/users.js";
 
-// `manage user mfa-reset NAME` through the real command-line process, against
-// the database the test's server uses.
+// `manage user mfa-reset NAME` through the command line's entry point, over the
+// database the test's server uses (PostgreSQL or PGlite alike; the launcher's
+// own tests cover the real process).
 
 const app = useTestApp();
+
+async function manage(argv: string[]) {
+  const terminal = scriptedIO();
+  const code = await runCli(argv, {
+    io: terminal.io,
+    loadConfig: () => testConfig(),
+    database: app().db,
+    hasher: fastHasher,
+  });
+  return { code, stdout: terminal.out.join("\n"), stderr: terminal.err.join("\n") };
+}
 
 describe("manage user mfa-reset", () => {
   it("removes every second factor of the account, audited, so the password alone logs in again", async () => {
@@ -15,10 +28,7 @@ describe("manage user mfa-reset", () => {
     const login = () => app().caller().auth.obtainToken({ username: account.username, password: STRONG_PASSWORD });
     await expect(login()).rejects.toMatchObject({ cause: { code: "mfa_required" } });
 
-    const url = app().db.url;
-    expect(url, "this test runs against PostgreSQL (DATABASE_URL)").toBeDefined();
-    const env = baseEnv({ DATABASE_URL: url as string });
-    const reset = await runToExit(entry("cli"), ["user", "mfa-reset", account.username], env);
+    const reset = await manage(["user", "mfa-reset", account.username]);
     expect([reset.code, reset.stderr, reset.stdout.trim()]).toEqual([
       0,
       "",
@@ -39,9 +49,9 @@ describe("manage user mfa-reset", () => {
     expect(audit).toEqual([{ event: "mfa_reset", detail: { by: "cli", totp: true, passkeys: 0 } }]);
     expect(Object.keys(await login())).toEqual(["refresh", "access"]);
 
-    const missing = await runToExit(entry("cli"), ["user", "mfa-reset", "ghost"], env);
+    const missing = await manage(["user", "mfa-reset", "ghost"]);
     expect([missing.code, missing.stderr.trim()]).toEqual([1, "user 'ghost' does not exist"]);
-    const usage = await runToExit(entry("cli"), ["user", "mfa-reset"], env);
+    const usage = await manage(["user", "mfa-reset"]);
     expect(usage.code).toBe(2);
-  }, 120_000);
+  });
 });
