@@ -69,6 +69,14 @@ const examplePasskey = {
 
 const CHALLENGE = "vB7xq1nHk3dZcR0yF9sWm2pLtA5eJ8uG";
 const CREDENTIAL_ID = "Ab3xQz9Lm2Kp7Wd1Rt5Yv8Nc";
+/** Options for navigator.credentials.get() that name the user's passkeys (second step, step-up). */
+const userAssertionOptions = {
+  challenge: CHALLENGE,
+  timeout: 300000,
+  rpId: "auth.example.com",
+  allowCredentials: [{ id: CREDENTIAL_ID, type: "public-key", transports: ["internal", "hybrid"] }],
+  userVerification: "required",
+};
 
 const assertion = {
   id: CREDENTIAL_ID,
@@ -108,23 +116,11 @@ export const operationExamples: Record<ProcedurePath, OperationExample> = {
   },
   "auth.mfaPasskeyOptions": {
     request: { mfa_token: MFA_TOKEN },
-    response: {
-      challenge: CHALLENGE,
-      timeout: 300000,
-      rpId: "auth.example.com",
-      allowCredentials: [{ id: CREDENTIAL_ID, type: "public-key", transports: ["internal", "hybrid"] }],
-      userVerification: "required",
-    },
+    response: userAssertionOptions,
   },
   "auth.reauthenticate": { request: { password: password.password, code: "482913" }, response: { access: ACCESS } },
   "auth.reauthenticateOptions": {
-    response: {
-      challenge: CHALLENGE,
-      timeout: 300000,
-      rpId: "auth.example.com",
-      allowCredentials: [{ id: CREDENTIAL_ID, type: "public-key", transports: ["internal", "hybrid"] }],
-      userVerification: "required",
-    },
+    response: userAssertionOptions,
   },
   "user.me": { response: exampleUser },
   "user.changePassword": {
