@@ -10,6 +10,29 @@ import { defineConfig } from "vitest/config";
 const faults = Boolean(process.env.FAULT_PG_CTL && process.env.DATABASE_URL);
 /** The tests of a transaction-pooling PgBouncer, which .ci/with-pgbouncer starts and names. */
 const pooler = Boolean(process.env.TEST_POOLER_URL && process.env.DATABASE_URL);
+/**
+ * CI's second pass, on embedded PGlite (TEST_PASS=pglite in .ci/run), runs the
+ * files whose behaviour rests on the suite's database. It leaves out the ones
+ * that run the same whatever that database is (their own PGlite folders, no
+ * database, a packed SDK), the browser tests (their server-side behaviour has
+ * its own HTTP tests, which this pass runs) and the real-process tests: the
+ * first pass runs all of them.
+ */
+const pglitePass = process.env.TEST_PASS === "pglite" && !process.env.DATABASE_URL;
+const sameOnEveryDatabase = [
+  "tests/e2e/pglite-ownership.test.ts",
+  "tests/cli/launcher.test.ts",
+  "tests/migration/django-passwords.test.ts",
+  "tests/sdk/pack.test.ts",
+  "tests/unit/**",
+  "tests/docs/links.test.ts",
+];
+const inBrowser = [
+  "tests/examples/**",
+  "tests/browser/**",
+  "tests/admin/console.test.ts",
+  "tests/docs/browser.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -23,18 +46,27 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/faults/**", "tests/pooler/**", "tests/processes/**"],
+          exclude: [
+            "tests/faults/**",
+            "tests/pooler/**",
+            "tests/processes/**",
+            ...(pglitePass ? [...sameOnEveryDatabase, ...inBrowser] : []),
+          ],
         },
       },
-      {
-        extends: true,
-        test: {
-          name: "processes",
-          include: ["tests/processes/**/*.test.ts"],
-          fileParallelism: false,
-          testTimeout: 60_000,
-        },
-      },
+      ...(pglitePass
+        ? []
+        : [
+            {
+              extends: true as const,
+              test: {
+                name: "processes",
+                include: ["tests/processes/**/*.test.ts"],
+                fileParallelism: false,
+                testTimeout: 60_000,
+              },
+            },
+          ]),
       ...(pooler ? [{ extends: true as const, test: { name: "pooler", include: ["tests/pooler/**/*.test.ts"] } }] : []),
       ...(faults
         ? [
