@@ -16,6 +16,9 @@ import { passwordLogin, searchableUsername } from "./password-login.js";
 import { startSession } from "./sessions.js";
 import { consumeQuota, keys, LIMITS, takeAttempt } from "./throttle.js";
 
+/** No account has this id (ids start at 1): what an unknown name's try is taken from. */
+const NO_ACCOUNT = 0;
+
 /** Tries a code allows; then it is dead. */
 export const OTP_MAX_TRIES = 5;
 
@@ -70,13 +73,16 @@ export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Clien
     client.ip ? [{ key: keys.otpIp(client.ip), limit: LIMITS.otpIp, onSuccess: "return" }] : [],
   );
   const username = searchableUsername(input.username);
-  const user = username === undefined ? undefined : await findUserByUsername(deps.db, username);
+  const found = username === undefined ? undefined : await findUserByUsername(deps.db, username);
   // An inactive user's code is left alone: it works again after reactivation, as in the seed service.
-  if (!user?.isActive) throw invalidOtp();
-  const stored = await takeOtpTry(deps.db, user.id, OTP_MAX_TRIES);
-  const digest = deps.secrets.otpDigest(user.id, input.otp);
-  if (!stored || !deps.secrets.equal(stored, digest) || !(await consumeOtpCode(deps.db, user.id, stored))) {
-    await recordEvent(deps.db, { event: "otp_failed", userId: user.id, ...client });
+  const user = found?.isActive ? found : undefined;
+  // Unknown and inactive accounts go through the same statements (a try taken from no code,
+  // a failure in the audit trail), so that the answer's timing does not tell which names exist.
+  const stored = await takeOtpTry(deps.db, user?.id ?? NO_ACCOUNT, OTP_MAX_TRIES);
+  const digest = deps.secrets.otpDigest(user?.id ?? NO_ACCOUNT, input.otp);
+  if (!user || !stored || !deps.secrets.equal(stored, digest) || !(await consumeOtpCode(deps.db, user.id, stored))) {
+    const who = found ? { userId: found.id } : { username: input.username };
+    await recordEvent(deps.db, { event: "otp_failed", ...who, ...client });
     throw invalidOtp();
   }
   await attempt.succeeded();

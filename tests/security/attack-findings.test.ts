@@ -144,3 +144,36 @@ describe("the registration ceiling also bounds the taken-username and taken-emai
     expect(statuses(probes)).toEqual({ 400: LIMITS.registrationIp.limit, 429: 50 });
   });
 });
+
+describe("a wrong login code says nothing about which accounts exist", () => {
+  it("an unknown, an inactive and a real account's wrong codes take the same path: one try taken, one audit row", async () => {
+    const real = newAccount();
+    const inactive = newAccount();
+    for (const account of [real, inactive]) {
+      expect((await api.post("/api/users/register/", account, from(newIp()))).status).toBe(201);
+    }
+    await app()
+      .db.db.updateTable("users")
+      .set({ is_active: false })
+      .where("username", "=", inactive.username)
+      .execute();
+    const ghost = `ghost${Date.now()}`;
+
+    const answers = await Promise.all(
+      [real.username, inactive.username, ghost].map((username) =>
+        api.post("/api/verify-otp/", { username, otp: "123456" }, from(newIp())),
+      ),
+    );
+    expect(answers.map(({ status, body }) => ({ status, body }))).toEqual(
+      Array(3).fill({ status: 400, body: answers[0]?.body }),
+    );
+    const trail = await app()
+      .db.db.selectFrom("auth_events as e")
+      .leftJoin("users as u", "u.id", "e.user_id")
+      .select((eb) => eb.fn.coalesce("u.username", "e.username").as("username"))
+      .where("e.event", "=", "otp_failed")
+      .where((eb) => eb.fn.coalesce("u.username", "e.username"), "in", [real.username, inactive.username, ghost])
+      .execute();
+    expect(trail.map((row) => row.username).sort()).toEqual([real.username, inactive.username, ghost].sort());
+  });
+});
