@@ -1,8 +1,4 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  verifyAuthenticationResponse,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import type { Client } from "../../client-info.js";
 import type { TokenPair } from "../../contracts/auth.js";
 import type { PasskeyLoginInput } from "../../contracts/passkey.js";
@@ -17,6 +13,7 @@ import { refuseUnverifiedEmail } from "../email/gate.js";
 import { startSession } from "../sessions.js";
 import { consumeQuota, ipBucket, type Limit } from "../throttle.js";
 import { CHALLENGE_TTL_SECONDS, newChallenge, relyingParty, storeChallenge, useChallenge } from "./relying-party.js";
+import { webauthn } from "./webauthn.js";
 
 type LoginDeps = Pick<Deps, "db" | "secrets" | "config" | "tokens">;
 
@@ -32,6 +29,7 @@ export async function loginOptions(deps: LoginDeps, client: Client) {
   const rp = relyingParty(deps);
   if (client.ip) await consumeQuota(deps.db, [[optionsKey(client.ip), LOGIN_OPTIONS_IP]]);
   const challenge = newChallenge();
+  const { generateAuthenticationOptions } = await webauthn();
   const options = await generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge,
@@ -69,6 +67,7 @@ export async function verifyAssertion(
     return { failure: "user handle does not match", passkey };
   }
   try {
+    const { verifyAuthenticationResponse } = await webauthn();
     const verification = await verifyAuthenticationResponse({
       response,
       expectedChallenge: used.challenge,

@@ -1,9 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyRegistrationResponse,
-} from "@simplewebauthn/server";
+import type { RegistrationResponseJSON, VerifiedRegistrationResponse } from "@simplewebauthn/server";
 import type { Client } from "../../client-info.js";
 import type { RegisterPasskeyInput } from "../../contracts/passkey.js";
 import { recordEvent } from "../../db/repositories/auth-events.js";
@@ -21,6 +17,7 @@ import {
   storeChallenge,
   useChallenge,
 } from "./relying-party.js";
+import { webauthn } from "./webauthn.js";
 
 type PasskeyDeps = Pick<Deps, "db" | "secrets" | "config">;
 
@@ -46,6 +43,7 @@ export async function registrationOptions(deps: PasskeyDeps, user: User) {
   const known = await findUserHandle(deps.db, user.id);
   const userHandle = known ? new Uint8Array(known) : new Uint8Array(randomBytes(32));
   const challenge = newChallenge();
+  const { generateRegistrationOptions } = await webauthn();
   const options = await generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpId,
@@ -72,7 +70,8 @@ export async function registerPasskey(deps: PasskeyDeps, user: User, input: Regi
   const credential = input.credential as RegistrationResponseJSON;
   const used = await useChallenge(deps, deps.db, credential.response.clientDataJSON, "register", user.id);
   if (!used?.userHandle) throw invalid("the challenge is unknown, used or expired; ask for new options.");
-  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  const { verifyRegistrationResponse } = await webauthn();
+  let verification: VerifiedRegistrationResponse;
   try {
     verification = await verifyRegistrationResponse({
       response: credential,

@@ -1,4 +1,4 @@
-import { type AuthenticationResponseJSON, generateAuthenticationOptions } from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import type { Client } from "../../client-info.js";
 import { recordEvent } from "../../db/repositories/auth-events.js";
 import { listPasskeys } from "../../db/repositories/passkeys.js";
@@ -8,6 +8,7 @@ import { AppError } from "../../errors.js";
 import type { Proof } from "../amr.js";
 import { verifyAssertion } from "./login.js";
 import { CHALLENGE_TTL_SECONDS, newChallenge, relyingParty, storeChallenge } from "./relying-party.js";
+import { webauthn } from "./webauthn.js";
 
 // A passkey of a known user: the second step of a password login (`mfa`) or
 // a reauthentication (`step_up`). The challenge is bound to the user and the
@@ -21,6 +22,7 @@ export const passkeyNotVerified = () => new AppError("passkey_invalid", "The pas
 /** Options for navigator.credentials.get() listing the user's passkeys. */
 export async function userAssertionOptions(deps: AssertionDeps, user: User, purpose: Purpose) {
   const rp = relyingParty(deps);
+  const { generateAuthenticationOptions } = await webauthn();
   const options = await generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge: newChallenge(),
