@@ -108,7 +108,7 @@ async function leftOf(tag: string, users: number[]) {
   const like = `${tag}%`;
   return {
     tokens: (
-      await db.selectFrom("refresh_tokens").select("jti").where("jti", "like", like).orderBy("jti desc").execute()
+      await db.selectFrom("refresh_tokens").select("jti").where("jti", "like", like).orderBy("jti", "desc").execute()
     ).map((r) => r.jti),
     families: (
       await db.selectFrom("refresh_families").select("id").where("id", "like", like).orderBy("id").execute()
