@@ -17,7 +17,11 @@ afterAll(() => database.close());
 const databaseEnv = (): Record<string, string> =>
   database.url ? { DATABASE_URL: database.url } : { PGLITE_DIR: mkdtempSync(join(tmpdir(), "e2e-pglite-")) };
 
-describe("npm start (dist/server/main.js)", () => {
+// Each test starts real processes; on embedded PGlite each first migrates a fresh folder,
+// which takes tens of seconds on a busy two-core machine.
+const PROCESS_TIMEOUT = { timeout: 120_000 };
+
+describe("npm start (dist/server/main.js)", PROCESS_TIMEOUT, () => {
   it("refuses invalid configuration with a message naming the variable", async () => {
     const result = await runToExit(
       entry("server"),
@@ -75,7 +79,7 @@ describe("npm start (dist/server/main.js)", () => {
   });
 });
 
-describe("npm run manage (dist/server/cli/main.js)", () => {
+describe("npm run manage (dist/server/cli/main.js)", PROCESS_TIMEOUT, () => {
   it("runs commands against the configured database with meaningful exit codes", async () => {
     const env = baseEnv(databaseEnv());
     expect((await runToExit(entry("cli"), ["migrate"], env)).code).toBe(0);

@@ -67,7 +67,7 @@ export function startServer(
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start: ${stderr}\n${JSON.stringify(lines)}`));
-    }, 30_000);
+    }, 60_000);
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("exit", (code) => {
       clearTimeout(timer);
