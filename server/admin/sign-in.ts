@@ -1,6 +1,6 @@
 import type { Client } from "../client-info.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
-import type { User } from "../db/repositories/users.js";
+import { setLastLogin, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { secondFactorMethods } from "../services/mfa/login-challenge.js";
@@ -100,6 +100,7 @@ async function swapForFullSession(
   return startFullSession(deps, user, client, factor);
 }
 
+/** A signed-in staff member: the session, `last_login` as after any login, the audit trail. */
 async function startFullSession(
   deps: SignInDeps,
   user: User,
@@ -107,6 +108,7 @@ async function startFullSession(
   factor: string | undefined,
 ): Promise<StartedSession> {
   const session = await startAdminSession(deps, user, client, false);
+  await setLastLogin(deps.db, user.id);
   await recordEvent(deps.db, {
     event: "admin_signed_in",
     userId: user.id,

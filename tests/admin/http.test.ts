@@ -53,6 +53,10 @@ const eventsOf = (userId: number, event: string) =>
     .orderBy("id")
     .execute();
 
+const lastLoginOf = async (userId: number) =>
+  (await app().db.db.selectFrom("users").select("last_login").where("id", "=", userId).executeTakeFirstOrThrow())
+    .last_login;
+
 describe("the admin console over HTTP", () => {
   it("sends anonymous visitors to the sign-in form, which sets only a pre-session cookie", async () => {
     const console = consoleClient(app().url);
@@ -191,11 +195,20 @@ describe("the admin console over HTTP", () => {
       await off.db.close();
     }
   });
+
+  it("sets last_login when a console sign-in completes, as the API's login does", async () => {
+    const staff = await createStaff(app());
+    expect(await lastLoginOf(staff.user.id)).toBeNull();
+    const started = Date.now();
+    await signInOverHttp(app().url, staff.username, staff.password);
+    expect((await lastLoginOf(staff.user.id))?.getTime()).toBeGreaterThanOrEqual(started - 1000);
+  });
 });
 
 describe("a passkey as the console's second factor", () => {
   it("does not let a passkey-only staff account in with its password alone: the session waits for the passkey", async () => {
     const staff = await passkeyStaff();
+    await app().db.db.updateTable("users").set({ last_login: null }).where("id", "=", staff.user.id).execute();
     const { console, answer } = await signInOverHttp(app().url, staff.username, staff.password);
     expect(answer.response.status).toBe(303);
     expect(answer.response.headers.get("location")).toBe("/admin/login/second-factor");
@@ -207,6 +220,7 @@ describe("a passkey as the console's second factor", () => {
       .execute();
     expect(sessions).toEqual([{ awaiting_second_factor: true }]);
     expect(await eventsOf(staff.user.id, "admin_signed_in")).toEqual([]);
+    expect(await lastLoginOf(staff.user.id)).toBeNull();
 
     const page = await console.get("/admin/login/second-factor");
     expect(page.text).toContain("Use a passkey");
@@ -227,6 +241,7 @@ describe("a passkey as the console's second factor", () => {
   it("finishes with the account's passkey; another user's, a forged and a replayed assertion are refused", async () => {
     const staff = await passkeyStaff();
     const other = await passkeyStaff();
+    await app().db.db.updateTable("users").set({ last_login: null }).where("id", "=", staff.user.id).execute();
     const step = await waitingForPasskey(staff);
     // The options need the waiting session and its CSRF token.
     expect((await step.console.post(OPTIONS, {})).response.status).toBe(403);
@@ -249,6 +264,7 @@ describe("a passkey as the console's second factor", () => {
     expect(done.response.status).toBe(303);
     expect(done.response.headers.get("location")).toBe("/admin/users");
     expect((await step.console.get("/admin/users")).response.status).toBe(200);
+    expect(await lastLoginOf(staff.user.id)).not.toBeNull();
 
     const again = await waitingForPasskey(staff);
     expect((await again.finish(valid)).response.status).toBe(400);
