@@ -57,6 +57,11 @@ const lastLoginOf = async (userId: number) =>
   (await app().db.db.selectFrom("users").select("last_login").where("id", "=", userId).executeTakeFirstOrThrow())
     .last_login;
 
+/** The rows of a page's table, and where its pager's links go. */
+const rowsOf = (page: string) => [...page.matchAll(/<tr><td>/g)].length;
+const linkOf = (page: string, label: string) =>
+  new RegExp(`<a href="([^"]+)">${label}</a>`).exec(page)?.[1]?.replaceAll("&amp;", "&");
+
 describe("the admin console over HTTP", () => {
   it("sends anonymous visitors to the sign-in form, which sets only a pre-session cookie", async () => {
     const console = consoleClient(app().url);
@@ -181,6 +186,8 @@ describe("the admin console over HTTP", () => {
       expect((await console.get(`/admin/users?${query}`)).response.status, query).toBe(400);
     }
     expect((await console.get("/admin/audit?event=nope")).response.status).toBe(400);
+    expect((await console.get("/admin/audit?page=0")).response.status).toBe(400);
+    expect((await console.get("/admin/mail?page=x")).response.status).toBe(400);
     expect((await console.get("/admin/users/999999")).response.status).toBe(404);
   });
 
@@ -202,6 +209,74 @@ describe("the admin console over HTTP", () => {
     const started = Date.now();
     await signInOverHttp(app().url, staff.username, staff.password);
     expect((await lastLoginOf(staff.user.id))?.getTime()).toBeGreaterThanOrEqual(started - 1000);
+  });
+
+  it("pages the audit trail, keeping its filters in the links: 205 events, the last 5 on page 2", async () => {
+    const staff = await createStaff(app());
+    const member = await signUp(app());
+    await app()
+      .db.db.insertInto("auth_events")
+      .values(
+        Array.from({ length: 205 }, (_, n) => ({
+          event: "mail_retried",
+          user_id: member.user.id,
+          detail: JSON.stringify({ n }),
+        })),
+      )
+      .execute();
+    const { console } = await signInOverHttp(app().url, staff.username, staff.password);
+    const first = await console.get(`/admin/audit?user=${member.account.username}&event=mail_retried`);
+    expect(rowsOf(first.text)).toBe(200);
+    expect(first.text).toContain("{&quot;n&quot;:204}");
+    const next = linkOf(first.text, "Next →");
+    expect(next).toBeDefined();
+    const query = new URL(next as string, app().url).searchParams;
+    expect([query.get("user"), query.get("event"), query.get("page")]).toEqual([
+      member.account.username,
+      "mail_retried",
+      "2",
+    ]);
+    const second = await console.get(next as string);
+    expect(rowsOf(second.text)).toBe(5);
+    for (let n = 0; n < 5; n += 1) expect(second.text).toContain(`{&quot;n&quot;:${n}}`);
+    expect(linkOf(second.text, "Next →")).toBeUndefined();
+    expect(linkOf(second.text, "← Previous")).toBe(
+      `/admin/audit?user=${member.account.username}&event=mail_retried&page=1`,
+    );
+  });
+
+  it("pages the mail outbox: every pending and dead mail is on some page", async () => {
+    const staff = await createStaff(app());
+    const { db } = app().db;
+    const sealedBody = app().app.deps.secrets.seal("body");
+    const rows = await db
+      .insertInto("outbox_mails")
+      .values(
+        Array.from({ length: 205 }, (_, n) => ({
+          kind: "password_reset",
+          to_address: `dead${n}@example.com`,
+          subject: "Reset",
+          sealed_body: sealedBody,
+          status: "dead",
+          last_error: "550",
+        })),
+      )
+      .returning("id")
+      .execute();
+    const ids = rows.map((row) => row.id);
+    const { console } = await signInOverHttp(app().url, staff.username, staff.password);
+    const shown: number[] = [];
+    let path: string | undefined = "/admin/mail";
+    for (let pages = 0; path !== undefined && pages < 10; pages += 1) {
+      const page = await console.get(path);
+      expect(page.response.status).toBe(200);
+      const rows = [...page.text.matchAll(/<tr><td>#(\d+)<\/td>/g)].map((match) => Number(match[1]));
+      expect(rows.length).toBeLessThanOrEqual(200);
+      shown.push(...rows);
+      path = linkOf(page.text, "Next →");
+    }
+    expect(shown).toEqual(expect.arrayContaining(ids));
+    expect(new Set(shown).size).toBe(shown.length);
   });
 });
 
