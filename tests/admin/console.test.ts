@@ -263,5 +263,17 @@ describe("the admin console in Chromium", () => {
       .execute();
     expect(events).toEqual([{ detail: { factor: "passkey" } }]);
     await context.close();
+
+    // Without JavaScript the password alone still opens nothing, and no dead button shows (the <noscript>
+    // text is checked over HTTP: Chromium with script turned off by DevTools still parses it as text).
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await noScript.newPage();
+    await plain.goto(`${origin}/admin/login`);
+    await plain.fill("#username", staff.username);
+    await plain.fill("#password", STRONG_PASSWORD);
+    await plain.click("button[type=submit]");
+    expect(new URL(plain.url()).pathname).toBe("/admin/login/second-factor");
+    expect(await plain.locator("button:has-text('Use a passkey')").isVisible()).toBe(false);
+    await noScript.close();
   });
 });

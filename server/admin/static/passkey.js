@@ -70,8 +70,8 @@ async function usePasskey() {
       body: new URLSearchParams({ csrf }),
       credentials: "same-origin",
     });
-    if (answer.status === 403) throw new Error("This sign-in has ended: sign in again.");
-    if (!answer.ok) throw new Error(`The passkey step could not start (HTTP ${answer.status}): try again later.`);
+    // 403: the waiting session ended (it lasts five minutes), or passkeys are off on this server.
+    if (!answer.ok) throw new Error(`The passkey step could not start (HTTP ${answer.status}): sign in again.`);
     const credential = await navigator.credentials.get({ publicKey: requestOptions(await answer.json()) });
     form.elements.namedItem("credential").value = JSON.stringify(assertionJson(credential));
     form.submit();
