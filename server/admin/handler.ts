@@ -4,6 +4,7 @@ import type { RequestInfo } from "../context.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { readBody } from "../http/rest/body.js";
+import { assetAt } from "./assets.js";
 import type { AdminContext, StaffContext } from "./context.js";
 import { adminCookies } from "./cookies.js";
 import { csrfFor, csrfValid, sameOrigin } from "./csrf.js";
@@ -12,7 +13,6 @@ import { layout } from "./layout.js";
 import { type AdminReply, htmlReply, redirect, sendAdmin } from "./reply.js";
 import { type AdminRoute, matchRoute } from "./routes.js";
 import { findSession } from "./session.js";
-import { STYLESHEET } from "./style.js";
 
 const MAX_FORM_BYTES = 64 * 1024;
 const FORM = "application/x-www-form-urlencoded";
@@ -24,13 +24,6 @@ const plainPage = (status: number, message: string, headers: Record<string, stri
     [],
     headers,
   );
-
-const STYLE_REPLY: AdminReply = {
-  status: 200,
-  headers: { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" },
-  body: STYLESHEET,
-  cookies: [],
-};
 
 /**
  * The staff console under /admin/: sessions in their own cookie, every form
@@ -60,7 +53,8 @@ async function answer(
   pathname: string,
 ): Promise<{ reply: AdminReply; label: string }> {
   if (pathname === "/admin" || pathname === "/admin/") return { reply: redirect("/admin/users"), label: "/admin/" };
-  if (pathname === "/admin/style.css" && method === "GET") return { reply: STYLE_REPLY, label: pathname };
+  const asset = method === "GET" ? assetAt(pathname) : undefined;
+  if (asset) return { reply: asset, label: pathname };
   const match = matchRoute(method, pathname);
   if (!("route" in match) || !match.route) {
     const reply = match.pathExists

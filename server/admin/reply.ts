@@ -12,13 +12,18 @@ export interface AdminReply {
   cookies: string[];
 }
 
+const POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 const PAGE_HEADERS = {
   "Content-Type": "text/html; charset=utf-8",
   "Cache-Control": "no-store",
   // No script runs on these pages at all, and they are never framed.
-  "Content-Security-Policy":
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "Content-Security-Policy": POLICY,
 };
+
+/** The one page that needs script (a passkey cannot be asked for without): the console's own file, and its own origin to fetch from. */
+export const SCRIPT_POLICY = { "Content-Security-Policy": `${POLICY}; script-src 'self'; connect-src 'self'` };
 
 export const htmlReply = (
   status: number,
@@ -26,6 +31,14 @@ export const htmlReply = (
   cookies: string[] = [],
   headers: Record<string, string> = {},
 ): AdminReply => ({ status, headers: { ...PAGE_HEADERS, ...headers }, body: page.value, cookies });
+
+/** An answer for the console's script. */
+export const jsonReply = (status: number, value: unknown): AdminReply => ({
+  status,
+  headers: { ...PAGE_HEADERS, "Content-Type": "application/json" },
+  body: JSON.stringify(value),
+  cookies: [],
+});
 
 /** After a form: back to a page, with one of the fixed notices (notices.ts) named in the query. */
 export function redirect(location: string, notice?: string, cookies: string[] = []): AdminReply {

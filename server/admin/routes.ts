@@ -1,7 +1,8 @@
 import type { AdminContext, StaffContext } from "./context.js";
 import { auditPage } from "./pages/audit.js";
 import { mailPage, retryAll, retryOne } from "./pages/mail.js";
-import { showSecondFactor, showSignIn, signIn, signOut, verifyCode } from "./pages/sign-in.js";
+import { showPasskeyOptions, showSecondFactor, verifyCode, verifyPasskey } from "./pages/second-factor.js";
+import { showSignIn, signIn, signOut } from "./pages/sign-in.js";
 import { confirmDeletePage, userPage } from "./pages/user.js";
 import {
   changeAction,
@@ -36,6 +37,13 @@ export const ADMIN_ROUTES: AdminRoute[] = [
   { method: "POST", path: at("/admin/login"), access: "anyone", handle: signIn },
   { method: "GET", path: at("/admin/login/second-factor"), access: "second-factor", handle: showSecondFactor },
   { method: "POST", path: at("/admin/login/second-factor"), access: "second-factor", handle: verifyCode },
+  {
+    method: "POST",
+    path: at("/admin/login/second-factor/passkey/options"),
+    access: "second-factor",
+    handle: showPasskeyOptions,
+  },
+  { method: "POST", path: at("/admin/login/second-factor/passkey"), access: "second-factor", handle: verifyPasskey },
   { method: "POST", path: at("/admin/logout"), access: "staff", handle: signOut },
   { method: "GET", path: at("/admin/users"), access: "staff", handle: listUsersPage },
   { method: "GET", path: at(USER), access: "staff", handle: userPage },

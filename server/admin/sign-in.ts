@@ -1,16 +1,17 @@
 import type { Client } from "../client-info.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
-import { findTotp } from "../db/repositories/totp.js";
-import type { User } from "../db/repositories/users.js";
+import { setLastLogin, type User } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
-import { TOTP_ENROLMENT_SECONDS, verifySecondFactor } from "../services/mfa/second-factor.js";
+import { secondFactorMethods } from "../services/mfa/login-challenge.js";
+import { countCodeAttempt, verifySecondFactor } from "../services/mfa/second-factor.js";
+import { userAssertionOptions, verifyUserPasskey } from "../services/passkeys/user-assertion.js";
 import { passwordLogin } from "../services/password-login.js";
 import { endAdminSession, type StartedSession, startAdminSession } from "./session.js";
 
 // Signing in to the console: the API's guarded password login (counted first,
 // one answer for every failure), staff only, then the account's second factor
-// when it has one.
+// when it has one (the API's rule: TOTP, recovery codes or a passkey).
 
 type SignInDeps = Pick<Deps, "db" | "hasher" | "secrets" | "config">;
 
@@ -44,17 +45,13 @@ export async function signInWithPassword(
     });
     throw notStaffAccount();
   }
-  const awaitingSecondFactor = (await findTotp(deps.db, user.id, TOTP_ENROLMENT_SECONDS))?.confirmed === true;
-  const session = await startAdminSession(deps, user, client, awaitingSecondFactor);
-  if (!awaitingSecondFactor) await signedIn(deps, user, client, undefined);
-  return { ...session, awaitingSecondFactor };
+  if ((await secondFactorMethods(deps, user)).length > 0) {
+    return { ...(await startAdminSession(deps, user, client, true)), awaitingSecondFactor: true };
+  }
+  return { ...(await startFullSession(deps, user, client, undefined)), awaitingSecondFactor: false };
 }
 
-/**
- * The second step: a TOTP or recovery code (counted and checked by the same
- * function as the API's), then the waiting session is swapped for a full one,
- * once, however many requests race.
- */
+/** The second step with a TOTP or recovery code, counted and checked by the same function as the API's. */
 export async function completeSecondFactor(
   deps: SignInDeps,
   pendingToken: string,
@@ -63,16 +60,60 @@ export async function completeSecondFactor(
   client: Client,
 ): Promise<StartedSession> {
   const factor = await verifySecondFactor(deps, user, code.trim(), client);
-  if (!(await endAdminSession(deps, pendingToken))) throw new AppError("not_authenticated", "Sign in again.");
-  const session = await startAdminSession(deps, user, client, false);
-  await signedIn(deps, user, client, factor);
-  return session;
+  return swapForFullSession(deps, pendingToken, user, client, factor);
 }
 
-const signedIn = (deps: SignInDeps, user: User, client: Client, factor: string | undefined) =>
-  recordEvent(deps.db, {
+/** Options for the passkey step: the user's passkeys, a challenge bound to the user and the console. */
+export async function passkeyOptions(deps: SignInDeps, user: User) {
+  if (!(await secondFactorMethods(deps, user)).includes("passkey")) {
+    throw new AppError("invalid_request", "This account has no passkey.");
+  }
+  return userAssertionOptions(deps, user, "admin");
+}
+
+/**
+ * The second step with a passkey: counted with the codes' budget before it is
+ * checked (a used challenge, another user's passkey or a bad signature is a
+ * `passkey_invalid`, audited by the check), then as with a code.
+ */
+export async function completeWithPasskey(
+  deps: SignInDeps,
+  pendingToken: string,
+  user: User,
+  credential: unknown,
+  client: Client,
+): Promise<StartedSession> {
+  await countCodeAttempt(deps, user);
+  const proof = await verifyUserPasskey(deps, user, credential, "admin", client);
+  return swapForFullSession(deps, pendingToken, user, client, proof.factor);
+}
+
+/** Only the request that removed the waiting session starts the full one: of parallel completions, one. */
+async function swapForFullSession(
+  deps: SignInDeps,
+  pendingToken: string,
+  user: User,
+  client: Client,
+  factor: string,
+): Promise<StartedSession> {
+  if (!(await endAdminSession(deps, pendingToken))) throw new AppError("not_authenticated", "Sign in again.");
+  return startFullSession(deps, user, client, factor);
+}
+
+/** A signed-in staff member: the session, `last_login` as after any login, the audit trail. */
+async function startFullSession(
+  deps: SignInDeps,
+  user: User,
+  client: Client,
+  factor: string | undefined,
+): Promise<StartedSession> {
+  const session = await startAdminSession(deps, user, client, false);
+  await setLastLogin(deps.db, user.id);
+  await recordEvent(deps.db, {
     event: "admin_signed_in",
     userId: user.id,
     ...client,
     ...(factor ? { detail: { factor } } : {}),
   });
+  return session;
+}

@@ -4,15 +4,22 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertMail } from "../../server/db/repositories/outbox.js";
 import { changeAccount, createAccount } from "../../server/services/users.js";
-import { createStaff } from "../helpers/admin.js";
+import { createStaff, registerPasskey } from "../helpers/admin.js";
 import { useTestApp } from "../helpers/app.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
 import { http } from "../helpers/http.js";
+import { freePort } from "../helpers/smtp.js";
 import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
 
-// The console in Chromium, as staff use it: forms and links only (its pages run no script).
+// The console in Chromium, as staff use it: forms and links, and one script
+// for a passkey (with Chromium's virtual authenticator, over the DevTools protocol).
 
-const app = useTestApp();
+// A fixed port, so that the console's origin on localhost (a secure context) can be the relying party's.
+let port: number;
+beforeAll(async () => {
+  port = await freePort();
+});
+const app = useTestApp({ env: () => ({ PORT: String(port), WEBAUTHN_ORIGINS: `http://localhost:${port}` }) });
 
 let browser: Browser;
 beforeAll(async () => {
@@ -198,5 +205,75 @@ describe("the admin console in Chromium", () => {
     expect(new URL(again.url()).pathname).toBe("/admin/users");
     await page.context().close();
     await again.context().close();
+  });
+
+  it("signs a passkey-only staff member in with the passkey, through the page's button and script", async () => {
+    const staff = await createStaff(app());
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    // A refused script or fetch (CSP) is a console error; the browser's own favicon request is not ours.
+    page.on("console", (message) => {
+      if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(message.text());
+    });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    const origin = `http://localhost:${port}`;
+    await page.goto(`${origin}/admin/login`);
+    // The passkey is made by this browser's authenticator on the console's origin, and registered through the API.
+    await registerPasskey(app(), staff.username, (options) =>
+      page.evaluate(async (json) => {
+        const browser = globalThis as any;
+        const publicKey = browser.PublicKeyCredential.parseCreationOptionsFromJSON(json);
+        return (await browser.navigator.credentials.create({ publicKey })).toJSON();
+      }, options as any),
+    );
+
+    await page.fill("#username", staff.username);
+    await page.fill("#password", STRONG_PASSWORD);
+    await page.click("button[type=submit]");
+    expect(new URL(page.url()).pathname).toBe("/admin/login/second-factor");
+    expect(await page.locator("#code").count()).toBe(0);
+    const button = page.locator("button:has-text('Use a passkey')");
+    await button.click();
+    // The console's next page, or the script's message saying why not (then the URL check fails with it).
+    const refused = page.locator("#passkey [role=alert]:not([hidden])");
+    await Promise.race([page.waitForURL(`${origin}/admin/users`), refused.waitFor()]);
+    expect(await refused.allTextContents()).toEqual([]);
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+    expect(await page.textContent("header")).toContain(staff.username);
+    expect(errors).toEqual([]);
+
+    const events = await app()
+      .db.db.selectFrom("auth_events")
+      .select("detail")
+      .where("user_id", "=", staff.user.id)
+      .where("event", "=", "admin_signed_in")
+      .execute();
+    expect(events).toEqual([{ detail: { factor: "passkey" } }]);
+    await context.close();
+
+    // Without JavaScript the password alone still opens nothing, and no dead button shows (the <noscript>
+    // text is checked over HTTP: Chromium with script turned off by DevTools still parses it as text).
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await noScript.newPage();
+    await plain.goto(`${origin}/admin/login`);
+    await plain.fill("#username", staff.username);
+    await plain.fill("#password", STRONG_PASSWORD);
+    await plain.click("button[type=submit]");
+    expect(new URL(plain.url()).pathname).toBe("/admin/login/second-factor");
+    expect(await plain.locator("button:has-text('Use a passkey')").isVisible()).toBe(false);
+    await noScript.close();
   });
 });

@@ -2,6 +2,11 @@ import { createAccount } from "../../server/services/users.js";
 import type { TestApp } from "./app.js";
 import { STRONG_PASSWORD } from "./users.js";
 
+type Caller = ReturnType<TestApp["caller"]>;
+type RegistrationOptions = Awaited<ReturnType<Caller["passkey"]["registrationOptions"]>>;
+/** What a browser's `credential.toJSON()` gives after navigator.credentials.create(options). */
+type CreatedCredential = Parameters<Caller["passkey"]["register"]>[0]["credential"];
+
 let counter = 0;
 
 /** A staff account (superuser unless told otherwise), made as `createsuperuser` makes one. */
@@ -20,6 +25,23 @@ export async function createStaff(app: TestApp, options: { superuser?: boolean; 
     { event: "user_created", by: "test" },
   );
   return { user, username, password: STRONG_PASSWORD };
+}
+
+/**
+ * Registers a passkey for an account through the API's procedures, as its
+ * owner would: `create` is the authenticator (software or a browser's). The
+ * caller stays signed in, for the account's other factors.
+ */
+export async function registerPasskey(
+  app: TestApp,
+  username: string,
+  create: (options: RegistrationOptions) => CreatedCredential | Promise<CreatedCredential>,
+) {
+  const tokens = await app.caller().auth.obtainToken({ username, password: STRONG_PASSWORD });
+  const caller = app.caller(`Bearer ${tokens.access}`);
+  const options = await caller.passkey.registrationOptions();
+  const passkey = await caller.passkey.register({ name: "Console key", credential: await create(options) });
+  return { passkey, caller };
 }
 
 /** The console over plain HTTP, as a browser would use it: a cookie jar, forms with their CSRF token. */

@@ -1,11 +1,12 @@
-import { AUTH_EVENTS, listEvents } from "../../db/repositories/auth-events.js";
+import { AUTH_EVENTS, countEvents, listEvents } from "../../db/repositories/auth-events.js";
 import { type StaffContext, staffPage, textParam } from "../context.js";
 import { html } from "../html.js";
 import { when } from "../layout.js";
+import { pager, pagingOf } from "../pager.js";
 import { choiceParam, dayParam } from "../query.js";
 import type { AdminReply } from "../reply.js";
 
-const SHOWN = 200;
+const PAGE_SIZE = 200;
 
 export async function auditPage(ctx: StaffContext): Promise<AdminReply> {
   const query = ctx.url.searchParams;
@@ -13,13 +14,17 @@ export async function auditPage(ctx: StaffContext): Promise<AdminReply> {
   const event = choiceParam(query, "event", AUTH_EVENTS);
   const since = dayParam(query, "from");
   const until = dayParam(query, "to", true);
-  const events = await listEvents(ctx.deps.db, {
-    limit: SHOWN,
+  const filter = {
     ...(username !== undefined ? { username } : {}),
     ...(event !== undefined ? { event } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
-  });
+  };
+  const paging = pagingOf(query, PAGE_SIZE);
+  const [events, matching] = await Promise.all([
+    listEvents(ctx.deps.db, { ...filter, limit: paging.limit, offset: paging.offset }),
+    countEvents(ctx.deps.db, filter),
+  ]);
   const option = (name: string) => html`<option${name === event ? html` selected` : ""}>${name}</option>`;
   const body = html`<h1>Audit trail</h1>
 <form method="get" action="/admin/audit" class="card filters">
@@ -28,7 +33,7 @@ export async function auditPage(ctx: StaffContext): Promise<AdminReply> {
 <div><label for="from">From</label><input id="from" name="from" type="date" value="${query.get("from") ?? ""}"></div>
 <div><label for="to">Until</label><input id="to" name="to" type="date" value="${query.get("to") ?? ""}"></div>
 <div><button type="submit">Filter</button></div></form>
-<p class="muted">Newest first; at most ${SHOWN}.</p>
+<p class="muted">${matching} matching, newest first.</p>
 <div class="table"><table><thead><tr><th>When (UTC)</th><th>Event</th><th>User</th><th>IP</th><th>Detail</th></tr></thead><tbody>${
     events.length === 0
       ? html`<tr><td colspan="5" class="muted">No events.</td></tr>`
@@ -37,6 +42,7 @@ export async function auditPage(ctx: StaffContext): Promise<AdminReply> {
 <td>${row.userId !== null ? html`<a href="/admin/users/${row.userId}">${row.username}</a>` : (row.username ?? "")}</td>
 <td>${row.ip ?? ""}</td><td class="wrap"><code>${row.detail ? JSON.stringify(row.detail) : ""}</code></td></tr>`,
         )
-  }</tbody></table></div>`;
+  }</tbody></table></div>
+${pager("/admin/audit", query, paging, matching)}`;
   return staffPage(ctx, "Audit trail", body);
 }

@@ -3,14 +3,17 @@ import { retryMail } from "../../services/mail-retry.js";
 import { idParam, type StaffContext, staffPage } from "../context.js";
 import { html } from "../html.js";
 import { postButton, when } from "../layout.js";
+import { pager, pagingOf } from "../pager.js";
 import { type AdminReply, redirect } from "../reply.js";
 
-const SHOWN = 200;
+const PAGE_SIZE = 200;
 
 export async function mailPage(ctx: StaffContext): Promise<AdminReply> {
+  const query = ctx.url.searchParams;
+  const paging = pagingOf(query, PAGE_SIZE);
   const [counts, mails] = await Promise.all([
     countMail(ctx.deps.db),
-    listMail(ctx.deps.db, ["pending", "dead"], SHOWN),
+    listMail(ctx.deps.db, ["pending", "dead"], paging.limit, paging.offset),
   ]);
   const rows = mails.map(
     (mail) => html`<tr><td>#${mail.id}</td><td>${mail.status}</td><td>${mail.kind}</td><td class="wrap">${mail.to}</td>
@@ -21,7 +24,8 @@ export async function mailPage(ctx: StaffContext): Promise<AdminReply> {
 <p class="muted">${counts.pending} pending, ${counts.dead} dead, ${counts.sent} sent (kept a week).</p>
 ${counts.dead > 0 ? html`<p>${postButton("/admin/mail/retry-all", ctx.csrf, "Retry all dead mail")}</p>` : ""}
 <div class="table"><table><thead><tr><th>Id</th><th>Status</th><th>Kind</th><th>To</th><th>Subject</th><th>Attempts</th><th>Next attempt</th><th>Last error</th><th></th></tr></thead>
-<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="9" class="muted">Nothing pending or dead.</td></tr>`}</tbody></table></div>`;
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="9" class="muted">Nothing pending or dead.</td></tr>`}</tbody></table></div>
+${pager("/admin/mail", query, paging, counts.pending + counts.dead)}`;
   return staffPage(ctx, "Mail outbox", body);
 }
 

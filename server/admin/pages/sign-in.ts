@@ -1,12 +1,12 @@
 import { recordEvent } from "../../db/repositories/auth-events.js";
 import { AppError } from "../../errors.js";
-import { type AdminContext, type StaffContext, textParam } from "../context.js";
+import type { AdminContext, StaffContext } from "../context.js";
 import { html } from "../html.js";
 import { csrfField, layout } from "../layout.js";
 import { noticeText } from "../notices.js";
 import { type AdminReply, htmlReply, redirect } from "../reply.js";
 import { endAdminSession } from "../session.js";
-import { completeSecondFactor, signInWithPassword } from "../sign-in.js";
+import { signInWithPassword } from "../sign-in.js";
 
 function signInForm(ctx: AdminContext, status: number, error?: string, retryAfter?: number): AdminReply {
   const body = html`<section class="card narrow"><h1>Staff sign-in</h1>
@@ -22,7 +22,7 @@ function signInForm(ctx: AdminContext, status: number, error?: string, retryAfte
 export const showSignIn = async (ctx: AdminContext) => signInForm(ctx, 200);
 
 /** Failures a person can act on are shown on the form; anything else goes up. */
-const shown = (error: unknown) => {
+export const shown = (error: unknown) => {
   if (error instanceof AppError && error.status < 500) return error;
   throw error;
 };
@@ -37,29 +37,6 @@ export async function signIn(ctx: AdminContext): Promise<AdminReply> {
   } catch (error) {
     const failure = shown(error);
     return signInForm(ctx, failure.status, failure.message, failure.retryAfter);
-  }
-}
-
-function codeForm(ctx: StaffContext, status: number, error?: string, retryAfter?: number): AdminReply {
-  const body = html`<section class="card narrow"><h1>Second factor</h1>
-<p class="muted">Enter the 6-digit code from the authenticator app of <strong>${ctx.staff.username}</strong>, or one of the account's recovery codes.</p>
-<form method="post" action="/admin/login/second-factor">${csrfField(ctx.csrf)}
-<label for="code">Code</label><input id="code" name="code" type="text" inputmode="text" autocomplete="one-time-code" required autofocus>
-<p><button type="submit">Verify</button></p></form></section>`;
-  const headers: Record<string, string> = retryAfter ? { "Retry-After": String(retryAfter) } : {};
-  return htmlReply(status, layout({ title: "Second factor", error }, body), ctx.setCookies, headers);
-}
-
-export const showSecondFactor = async (ctx: StaffContext) => codeForm(ctx, 200);
-
-export async function verifyCode(ctx: StaffContext): Promise<AdminReply> {
-  const code = textParam(ctx.form, "code", 64) ?? "";
-  try {
-    const session = await completeSecondFactor(ctx.deps, ctx.sessionToken, ctx.staff, code, ctx.client);
-    return redirect("/admin/users", undefined, [ctx.cookies.setSession(session.token, session.lifetimeSeconds)]);
-  } catch (error) {
-    const failure = shown(error);
-    return codeForm(ctx, failure.status, failure.message, failure.retryAfter);
   }
 }
 

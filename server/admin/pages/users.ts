@@ -2,7 +2,8 @@ import { countUsers, listUsers, USER_ORDER_COLUMNS, type UserFilter } from "../.
 import { type StaffContext, staffPage, textParam } from "../context.js";
 import { type Html, html } from "../html.js";
 import { when, yesNo } from "../layout.js";
-import { choiceParam, dayParam, flagParam, pageParam } from "../query.js";
+import { pager, pagingOf } from "../pager.js";
+import { choiceParam, dayParam, flagParam } from "../query.js";
 import type { AdminReply } from "../reply.js";
 
 const PAGE_SIZE = 50;
@@ -57,22 +58,15 @@ export async function listUsersPage(ctx: StaffContext): Promise<AdminReply> {
   const query = ctx.url.searchParams;
   const filter = filterOf(query);
   const order = choiceParam(query, "order", ORDERS) ?? "id";
-  const page = pageParam(query);
+  const paging = pagingOf(query, PAGE_SIZE);
   const [users, counts] = await Promise.all([
     listUsers(ctx.deps.db, filter, {
-      limit: PAGE_SIZE,
-      offset: (page - 1) * PAGE_SIZE,
+      limit: paging.limit,
+      offset: paging.offset,
       order: { column: order.replace("-", "") as UserFilterColumn, descending: order.startsWith("-") },
     }),
     countUsers(ctx.deps.db, filter),
   ]);
-  const pages = Math.max(1, Math.ceil(counts.matching / PAGE_SIZE));
-  const link = (target: number) => {
-    const next = new URLSearchParams(query);
-    next.set("page", String(target));
-    next.delete("done");
-    return `/admin/users?${next}`;
-  };
   const rows = users.map(
     (
       user,
@@ -84,9 +78,7 @@ export async function listUsersPage(ctx: StaffContext): Promise<AdminReply> {
 <p class="muted">${counts.matching} matching of ${counts.total} (${counts.active} active, ${counts.staff} staff).</p>
 <div class="table"><table><thead><tr><th>Username</th><th>Email</th><th>Name</th><th>Active</th><th>Staff</th><th>2nd factor</th><th>Last login</th><th>Joined</th></tr></thead>
 <tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8" class="muted">No users match.</td></tr>`}</tbody></table></div>
-<nav class="pager">${page > 1 ? html`<a href="${link(page - 1)}">← Previous</a>` : ""}<span class="muted">Page ${page} of ${pages}</span>${
-    page < pages ? html`<a href="${link(page + 1)}">Next →</a>` : ""
-  }</nav>`;
+${pager("/admin/users", query, paging, counts.matching)}`;
   return staffPage(ctx, "Users", body);
 }
 

@@ -115,13 +115,34 @@ export interface AuthEventRow {
   detail: unknown;
 }
 
+export interface EventFilter {
+  username?: string;
+  event?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** The events a filter matches, with the user's name now (or as recorded): one query for the page and its count. */
+function eventsMatching(db: Executor, filter: EventFilter) {
+  let query = db.selectFrom("auth_events as e").leftJoin("users as u", "u.id", "e.user_id");
+  if (filter.username !== undefined) {
+    const username = filter.username;
+    query = query.where((eb) =>
+      eb.or([eb("u.username", "=", username), eb.and([eb("e.user_id", "is", null), eb("e.username", "=", username)])]),
+    );
+  }
+  if (filter.event !== undefined) query = query.where("e.event", "=", filter.event);
+  if (filter.since !== undefined) query = query.where("e.occurred_at", ">=", filter.since);
+  if (filter.until !== undefined) query = query.where("e.occurred_at", "<", filter.until);
+  return query;
+}
+
+/** Newest first. */
 export async function listEvents(
   db: Executor,
-  filter: { username?: string; event?: string; since?: Date; until?: Date; limit: number },
+  filter: EventFilter & { limit: number; offset?: number },
 ): Promise<AuthEventRow[]> {
-  let query = db
-    .selectFrom("auth_events as e")
-    .leftJoin("users as u", "u.id", "e.user_id")
+  const rows = await eventsMatching(db, filter)
     .select([
       "e.id",
       "e.occurred_at",
@@ -133,17 +154,9 @@ export async function listEvents(
       "e.detail",
     ])
     .orderBy("e.id", "desc")
-    .limit(filter.limit);
-  if (filter.username !== undefined) {
-    const username = filter.username;
-    query = query.where((eb) =>
-      eb.or([eb("u.username", "=", username), eb.and([eb("e.user_id", "is", null), eb("e.username", "=", username)])]),
-    );
-  }
-  if (filter.event !== undefined) query = query.where("e.event", "=", filter.event);
-  if (filter.since !== undefined) query = query.where("e.occurred_at", ">=", filter.since);
-  if (filter.until !== undefined) query = query.where("e.occurred_at", "<", filter.until);
-  const rows = await query.execute();
+    .limit(filter.limit)
+    .offset(filter.offset ?? 0)
+    .execute();
   return rows.map((row) => ({
     id: row.id,
     occurredAt: row.occurred_at,
@@ -154,6 +167,13 @@ export async function listEvents(
     userAgent: row.user_agent,
     detail: typeof row.detail === "string" ? JSON.parse(row.detail) : row.detail,
   }));
+}
+
+export async function countEvents(db: Executor, filter: EventFilter): Promise<number> {
+  const row = await eventsMatching(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function deleteEventsBefore(db: Executor, before: Date, limit: number): Promise<number> {

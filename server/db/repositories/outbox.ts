@@ -128,7 +128,13 @@ export interface MailListing {
   sentAt: Date | null;
 }
 
-export async function listMail(db: Executor, statuses: MailStatus[], limit: number): Promise<MailListing[]> {
+/** Oldest first. */
+export async function listMail(
+  db: Executor,
+  statuses: MailStatus[],
+  limit: number,
+  offset = 0,
+): Promise<MailListing[]> {
   const rows = await db
     .selectFrom("outbox_mails")
     .select([
@@ -146,6 +152,7 @@ export async function listMail(db: Executor, statuses: MailStatus[], limit: numb
     .where("status", "in", statuses)
     .orderBy("id")
     .limit(limit)
+    .offset(offset)
     .execute();
   return rows.map((row) => ({
     id: row.id,

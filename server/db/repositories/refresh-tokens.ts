@@ -3,6 +3,7 @@ import type { Executor } from "../connect.js";
 import { auditRow } from "./auth-events.js";
 import { clientColumns } from "./client-columns.js";
 import type { NewSession, RevokeReason } from "./sessions.js";
+import { lastLoginUpdate } from "./users.js";
 
 // Refresh tokens, kept by jti (never the token), each in a session. A row also
 // keeps the token's own `iat` and `exp`, so that the token can be signed again
@@ -225,7 +226,7 @@ export async function insertLogin(
       select ${token.jti}, ${session.userId}, id, ${rowExpiry(token, session.expiresAt)}, ${token.iat}, ${token.exp}
         from family
     ), seen as (
-      update users set last_login = now() where id = ${session.userId}
+      ${lastLoginUpdate(session.userId)}
     )
     ${auditRow("login_succeeded", sql`${session.userId}::int`, ip, userAgent, { detail })}`.execute(db);
 }

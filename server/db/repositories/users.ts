@@ -152,6 +152,16 @@ export async function setPasswordHash(db: Executor, id: number, passwordHash: st
   await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", id).execute();
 }
 
+/**
+ * The rule, written once: a login sets `last_login` (Django's `update_last_login`).
+ * A statement of its own, or a CTE of one (the API's login writes it with the session).
+ */
+export const lastLoginUpdate = (id: number) => sql`update users set last_login = now() where id = ${id}`;
+
+export async function setLastLogin(db: Executor, id: number): Promise<void> {
+  await lastLoginUpdate(id).execute(db);
+}
+
 /** Replaces a hash only if it is still the one that was verified: a concurrent password change wins. */
 export async function upgradePasswordHash(db: Executor, id: number, from: string, to: string): Promise<boolean> {
   const result = await db

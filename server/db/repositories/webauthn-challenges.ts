@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { Executor } from "../connect.js";
 
-/** `mfa`: a login's second step; `step_up`: a reauthentication. Both are bound to a user. */
-export type ChallengePurpose = "register" | "login" | "mfa" | "step_up";
+/** `mfa` and `admin`: the second step of an API or a console login; `step_up`: a reauthentication. All three are bound to a user. */
+export type ChallengePurpose = "register" | "login" | "mfa" | "step_up" | "admin";
 
 export async function insertChallenge(
   db: Executor,

@@ -10,12 +10,13 @@ import { verifyAssertion } from "./login.js";
 import { CHALLENGE_TTL_SECONDS, newChallenge, relyingParty, storeChallenge } from "./relying-party.js";
 import { webauthn } from "./webauthn.js";
 
-// A passkey of a known user: the second step of a password login (`mfa`) or
-// a reauthentication (`step_up`). The challenge is bound to the user and the
-// purpose, and only that user's passkeys are offered and accepted.
+// A passkey of a known user: the second step of a password login (`mfa`), of
+// the admin console's sign-in (`admin`), or a reauthentication (`step_up`).
+// The challenge is bound to the user and the purpose, and only that user's
+// passkeys are offered and accepted.
 
 type AssertionDeps = Pick<Deps, "db" | "secrets" | "config">;
-type Purpose = "mfa" | "step_up";
+type Purpose = "mfa" | "admin" | "step_up";
 
 export const passkeyNotVerified = () => new AppError("passkey_invalid", "The passkey could not be verified.");
 
