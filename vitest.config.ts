@@ -38,6 +38,8 @@ export default defineConfig({
   test: {
     globalSetup: ["tests/global-setup.ts"],
     pool: "forks",
+    // PGlite is WebAssembly on the test's own thread: its pass is CPU-bound, so it takes both cores.
+    ...(pglitePass ? { maxWorkers: 2 } : {}),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
