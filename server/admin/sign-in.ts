@@ -5,6 +5,7 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { secondFactorMethods } from "../services/mfa/login-challenge.js";
 import { countCodeAttempt, verifySecondFactor } from "../services/mfa/second-factor.js";
+import { rationUserOptions } from "../services/passkeys/relying-party.js";
 import { userAssertionOptions, verifyUserPasskey } from "../services/passkeys/user-assertion.js";
 import { passwordLogin } from "../services/password-login.js";
 import { endAdminSession, type StartedSession, startAdminSession } from "./session.js";
@@ -68,6 +69,7 @@ export async function passkeyOptions(deps: SignInDeps, user: User) {
   if (!(await secondFactorMethods(deps, user)).includes("passkey")) {
     throw new AppError("invalid_request", "This account has no passkey.");
   }
+  await rationUserOptions(deps, user.id);
   return userAssertionOptions(deps, user, "admin");
 }
 

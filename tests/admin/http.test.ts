@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { describe, expect, it } from "vitest";
 import { MFA_CODE_ATTEMPTS } from "../../server/services/mfa/second-factor.js";
+import { OPTIONS_PER_USER } from "../../server/services/passkeys/relying-party.js";
 import { consoleClient, createStaff, csrfOf, registerPasskey, signInOverHttp } from "../helpers/admin.js";
 import { countingHasher, startTestApp, useTestApp } from "../helpers/app.js";
 import { currentStep, totpCode } from "../helpers/mfa.js";
@@ -395,5 +396,27 @@ describe("a passkey as the console's second factor", () => {
     const page = await console.get("/admin/login/second-factor");
     expect(page.text).toContain('name="code"');
     expect(page.text).toContain("Use a passkey");
+  });
+});
+
+describe("the console's passkey options", () => {
+  it("are rationed per user with registration's options, counted before a challenge is written", async () => {
+    const staff = await passkeyStaff(); // its registration took one set of options
+    const step = await waitingForPasskey(staff);
+    const csrf = csrfOf(step.page.text);
+    const replies = await Promise.all(Array.from({ length: 40 }, () => step.console.post(OPTIONS, { csrf })));
+    const left = OPTIONS_PER_USER.limit - 1;
+    const statuses = replies.map((reply) => reply.response.status).sort();
+    expect(statuses).toEqual([...Array(left).fill(200), ...Array(40 - left).fill(429)]);
+    expect(replies.every((reply) => reply.response.status === 200 || reply.response.headers.get("retry-after"))).toBe(
+      true,
+    );
+    const challenges = await app()
+      .db.db.selectFrom("webauthn_challenges")
+      .select("purpose")
+      .where("user_id", "=", staff.user.id)
+      .where("purpose", "=", "admin")
+      .execute();
+    expect(challenges.length).toBe(left);
   });
 });

@@ -7,12 +7,12 @@ import { countPasskeys, findUserHandle, insertPasskey, listPasskeys } from "../.
 import type { User } from "../../db/repositories/users.js";
 import type { Deps } from "../../deps.js";
 import { AppError, isUniqueViolation } from "../../errors.js";
-import { consumeQuota, type Limit } from "../throttle.js";
 import { toPasskeyInfo } from "./management.js";
 import {
   ALGORITHMS,
   CHALLENGE_TTL_SECONDS,
   newChallenge,
+  rationUserOptions,
   relyingParty,
   storeChallenge,
   useChallenge,
@@ -22,8 +22,6 @@ import { webauthn } from "./webauthn.js";
 type PasskeyDeps = Pick<Deps, "db" | "secrets" | "config">;
 
 export const MAX_PASSKEYS = 25;
-/** Options write a challenge row each: rationed per user. */
-export const REGISTRATION_OPTIONS_USER: Limit = { limit: 30, windowSeconds: 60 };
 const DEFAULT_NAME = "Passkey";
 
 const invalid = (reason: string) => new AppError("passkey_invalid", `The passkey could not be registered: ${reason}`);
@@ -35,7 +33,7 @@ const invalid = (reason: string) => new AppError("passkey_invalid", `The passkey
  */
 export async function registrationOptions(deps: PasskeyDeps, user: User) {
   const rp = relyingParty(deps);
-  await consumeQuota(deps.db, [[`passkey-options:user:${user.id}`, REGISTRATION_OPTIONS_USER]]);
+  await rationUserOptions(deps, user.id);
   if ((await countPasskeys(deps.db, user.id)) >= MAX_PASSKEYS) {
     throw invalid(`an account keeps at most ${MAX_PASSKEYS} passkeys; remove one first.`);
   }

@@ -4,6 +4,7 @@ import type { Executor } from "../../db/connect.js";
 import { type ChallengePurpose, consumeChallenge, insertChallenge } from "../../db/repositories/webauthn-challenges.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
+import { consumeQuota, type Limit } from "../throttle.js";
 
 /** A ceremony must finish within this (the options' timeout too). */
 export const CHALLENGE_TTL_SECONDS = 300;
@@ -15,6 +16,11 @@ export function relyingParty(deps: Pick<Deps, "config">): WebAuthnConfig {
   if (!rp) throw new AppError("passkeys_disabled", "Passkeys are not enabled on this server.");
   return rp;
 }
+
+/** Options write a challenge row each: rationed per signed-in user, whoever asks for them. */
+export const OPTIONS_PER_USER: Limit = { limit: 30, windowSeconds: 60 };
+export const rationUserOptions = (deps: Pick<Deps, "db">, userId: number) =>
+  consumeQuota(deps.db, [[`passkey-options:user:${userId}`, OPTIONS_PER_USER]]);
 
 /** 32 random bytes; the options carry them as base64url, which is what is stored (hashed). */
 export const newChallenge = () => new Uint8Array(randomBytes(32));
