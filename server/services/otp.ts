@@ -81,7 +81,7 @@ export async function verifyOtp(deps: Deps, input: OtpVerifyInput, client: Clien
   const stored = await takeOtpTry(deps.db, user?.id ?? NO_ACCOUNT, OTP_MAX_TRIES);
   const digest = deps.secrets.otpDigest(user?.id ?? NO_ACCOUNT, input.otp);
   if (!user || !stored || !deps.secrets.equal(stored, digest) || !(await consumeOtpCode(deps.db, user.id, stored))) {
-    const who = found ? { userId: found.id } : { username: input.username };
+    const who = found ? { userId: found.id } : { username };
     await recordEvent(deps.db, { event: "otp_failed", ...who, ...client });
     throw invalidOtp();
   }
