@@ -38,8 +38,10 @@ export default defineConfig({
   test: {
     globalSetup: ["tests/global-setup.ts"],
     pool: "forks",
-    // PGlite is WebAssembly on the test's own thread: its pass is CPU-bound, so it takes both cores.
-    ...(pglitePass ? { maxWorkers: 2 } : {}),
+    // Two files at a time (vitest's default on two cores is one): on PostgreSQL most files wait
+    // on servers, browsers and the database; on PGlite the database is WebAssembly on the test's
+    // own thread, so that pass is CPU-bound. Either way two fill the machine's two cores.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
