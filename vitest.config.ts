@@ -1,11 +1,12 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite; the process tests (real server processes, signals, workers: kept
- * apart so that they do not run beside one another on a small machine); and
- * the fault suite that stops the PostgreSQL server itself: it only runs when
- * FAULT_PG_CTL says how (see tests/faults/), and then alone, after every other
- * file, so that no other test sees the outage.
+ * The suite, two files at a time; then, one file at a time and alone, the
+ * browser tests (Chromium, and a Vite build: timing-sensitive work across tabs
+ * that two busy cores starve) and the process tests (real server processes,
+ * signals, workers); last the fault suite that stops the PostgreSQL server
+ * itself: it only runs when FAULT_PG_CTL says how (see tests/faults/), so that
+ * no other test sees the outage.
  */
 const faults = Boolean(process.env.FAULT_PG_CTL && process.env.DATABASE_URL);
 /** The tests of a transaction-pooling PgBouncer, which .ci/with-pgbouncer starts and names. */
@@ -28,8 +29,8 @@ const sameOnEveryDatabase = [
   "tests/docs/links.test.ts",
 ];
 const inBrowser = [
-  "tests/examples/**",
-  "tests/browser/**",
+  "tests/examples/**/*.test.ts",
+  "tests/browser/**/*.test.ts",
   "tests/admin/console.test.ts",
   "tests/docs/browser.test.ts",
 ];
@@ -39,8 +40,8 @@ export default defineConfig({
     globalSetup: ["tests/global-setup.ts"],
     pool: "forks",
     // Two files at a time (vitest's default on two cores is one): on PostgreSQL most files wait
-    // on servers, browsers and the database; on PGlite the database is WebAssembly on the test's
-    // own thread, so that pass is CPU-bound. Either way two fill the machine's two cores.
+    // on servers and the database; on PGlite the database is WebAssembly on the test's own
+    // thread, so that pass is CPU-bound. Either way two fill the machine's two cores.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -54,7 +55,8 @@ export default defineConfig({
             "tests/faults/**",
             "tests/pooler/**",
             "tests/processes/**",
-            ...(pglitePass ? [...sameOnEveryDatabase, ...inBrowser] : []),
+            ...inBrowser,
+            ...(pglitePass ? sameOnEveryDatabase : []),
           ],
         },
       },
@@ -63,11 +65,16 @@ export default defineConfig({
         : [
             {
               extends: true as const,
+              test: { name: "browser", include: inBrowser, fileParallelism: false, sequence: { groupOrder: 1 } },
+            },
+            {
+              extends: true as const,
               test: {
                 name: "processes",
                 include: ["tests/processes/**/*.test.ts"],
                 fileParallelism: false,
                 testTimeout: 60_000,
+                sequence: { groupOrder: 2 },
               },
             },
           ]),
@@ -81,7 +88,7 @@ export default defineConfig({
                 include: ["tests/faults/**/*.test.ts"],
                 fileParallelism: false,
                 testTimeout: 120_000,
-                sequence: { groupOrder: 1 },
+                sequence: { groupOrder: 3 },
               },
             },
           ]
