@@ -8,11 +8,12 @@ import { type StaticProxy, startStaticProxy } from "../helpers/static-proxy.js";
 import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 
 // examples/react-app, built as its README says, served as in production (its files, and the API
-// behind the same origin), driven in headless Chromium. Access tokens live 2 s here, so that
+// behind the same origin), driven in headless Chromium. Access tokens live 5 s here, so that
 // the app refreshes on its own during the tests; the tests that need an expired token wait for
-// one (about 2 s each) rather than fake the page's clock, which would make every new token look
-// expired too.
-const ACCESS_LIFETIME_S = 2;
+// one (about 5 s each) rather than fake the page's clock, which would make every new token look
+// expired too. Shorter, a slow machine's next steps outlive the new token too, and the app
+// rightly refreshes again where a test counts one refresh.
+const ACCESS_LIFETIME_S = 5;
 const API_PATHS = ["/trpc/", "/auth/session/", "/api/"];
 
 let browser: Browser;
