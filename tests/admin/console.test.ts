@@ -6,7 +6,7 @@ import { insertMail } from "../../server/db/repositories/outbox.js";
 import { changeAccount, createAccount } from "../../server/services/users.js";
 import { createStaff, registerPasskey } from "../helpers/admin.js";
 import { useTestApp } from "../helpers/app.js";
-import { CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
+import { addVirtualAuthenticator, CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
 import { http } from "../helpers/http.js";
 import { freePort } from "../helpers/smtp.js";
 import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
@@ -217,18 +217,7 @@ describe("the admin console in Chromium", () => {
     page.on("console", (message) => {
       if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(message.text());
     });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable", { enableUI: false });
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await addVirtualAuthenticator(context, page);
     const origin = `http://localhost:${port}`;
     await page.goto(`${origin}/admin/login`);
     // The passkey is made by this browser's authenticator on the console's origin, and registered through the API.

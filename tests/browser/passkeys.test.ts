@@ -3,7 +3,7 @@ import { type Browser, type BrowserContext, type CDPSession, chromium, type Page
 import decodeQR from "qr/decode.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestApp } from "../helpers/app.js";
-import { CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
+import { addVirtualAuthenticator, CHROMIUM_ARGS, chromiumPath } from "../helpers/chromium.js";
 import { ageSession } from "../helpers/mfa.js";
 import { freePort } from "../helpers/smtp.js";
 import { decodePayload } from "../helpers/tokens.js";
@@ -120,18 +120,7 @@ interface Frontend {
 async function frontend(port = pagePort): Promise<Frontend> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable", { enableUI: false });
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
   await page.goto(`http://localhost:${port}/?api=${encodeURIComponent(app().url)}`);
   return { context, page, cdp, authenticatorId };
 }
