@@ -33,7 +33,7 @@ const settings = {
   connections: (env.BENCH_CONNECTIONS ?? "32").split(",").map(Number),
   history: number(env.BENCH_HISTORY, quick ? 50_000 : 1_000_000),
   workers: number(env.WEB_CONCURRENCY, 2),
-  scenarios: (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(",")).split(","),
+  scenarios: (env.BENCH_SCENARIOS || Object.keys(SCENARIOS).join(",")).split(",").map((id) => id.trim()),
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
   // "ours" or "floor": CPU-profile that server alone instead (one worker, one start per scenario).
   profile: env.BENCH_PROFILE,
