@@ -1,5 +1,5 @@
 import { findTokenState } from "../db/repositories/refresh-tokens.js";
-import { findTokenUser } from "../db/repositories/users.js";
+import { isTokenAccepted } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, NON_FIELD_ERRORS, texts } from "../errors.js";
 import { claimsOf } from "./auth.js";
@@ -26,8 +26,7 @@ export async function verifyToken(deps: Pick<Deps, "db" | "tokens">, raw: string
   } else if (token.tokenType === "access") {
     const claims = claimsOf(token);
     if (!claims || claims.userId === null) throw refused();
-    const found = await findTokenUser(deps.db, { ...claims, userId: claims.userId });
-    if (!found?.accepted) throw refused();
+    if (!(await isTokenAccepted(deps.db, { ...claims, userId: claims.userId }))) throw refused();
   }
   return {};
 }
