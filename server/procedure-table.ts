@@ -1,4 +1,5 @@
 import { type AnyProcedure, type AnyTRPCProcedure, getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
+import { getParseFn, isObject } from "@trpc/server/unstable-core-do-not-import";
 import type { Context } from "./context.js";
 import { type AppRouter, appRouter } from "./routers/app.js";
 import { ownerProcedure, protectedProcedure, publicProcedure } from "./trpc.js";
@@ -21,7 +22,7 @@ interface ProcedureDef {
     output?: unknown;
     type: "query" | "mutation" | "subscription";
     meta?: unknown;
-    middlewares: Middleware[];
+    middlewares: Array<Middleware & { _type?: string }>;
   };
 }
 
@@ -91,8 +92,8 @@ export async function invokeProcedure(
   getRawInput: () => Promise<unknown>,
 ): Promise<unknown> {
   const def = defOf(procedure);
-  const options = { path, type: def.type, ctx, getRawInput, input: undefined, signal: undefined, batchIndex: 0 };
-  const result = await runFrom(def, 0, options);
+  const call: Call = { path, type: def.type, meta: def.meta, steps: stepsOf(def) };
+  const result = await runFrom(call, 0, ctx, undefined, getRawInput);
   if (!result) {
     throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "No result from middlewares" });
   }
@@ -100,21 +101,97 @@ export async function invokeProcedure(
   return result.data;
 }
 
-async function runFrom(def: ProcedureDef["_def"], index: number, options: CallOptions): Promise<Result> {
+interface Call {
+  path: string;
+  type: string;
+  meta: unknown;
+  steps: readonly Middleware[];
+}
+
+// Each level's options are one literal of fixed shape: spreading the previous
+// level's options into a new object, as tRPC does, made V8 define each
+// property through its slow path (bench/README.md).
+async function runFrom(
+  call: Call,
+  index: number,
+  ctx: unknown,
+  input: unknown,
+  getRawInput: () => Promise<unknown>,
+): Promise<Result> {
   try {
-    const middleware = def.middlewares[index] as Middleware;
+    const middleware = call.steps[index] as Middleware;
     return await middleware({
-      ...options,
-      meta: def.meta,
+      ctx,
+      type: call.type,
+      path: call.path,
+      input,
+      getRawInput,
+      meta: call.meta,
+      signal: undefined,
+      batchIndex: 0,
       next: (next) =>
-        runFrom(def, index + 1, {
-          ...options,
-          ctx: next?.ctx ? { ...(options.ctx as object), ...next.ctx } : options.ctx,
-          input: next && "input" in next ? next.input : options.input,
-          getRawInput: next?.getRawInput ?? options.getRawInput,
-        }),
+        runFrom(
+          call,
+          index + 1,
+          next?.ctx ? { ...(ctx as object), ...next.ctx } : ctx,
+          next && "input" in next ? next.input : input,
+          next?.getRawInput ?? getRawInput,
+        ),
     });
   } catch (cause) {
     return { ok: false, error: getTRPCErrorFromUnknown(cause) };
   }
 }
+
+const steps = new WeakMap<ProcedureDef["_def"], readonly Middleware[]>();
+
+/**
+ * A procedure's middlewares as this runner runs them: tRPC's input and output
+ * validators are replaced by `inputStep` and `outputStep`, built from the same
+ * schemas with tRPC's own `getParseFn`. tRPC's copy their results with its
+ * descriptor-copying spread helper, which took more instructions than the
+ * schemas' parsing (bench/README.md); tests/trpc/procedure-runner.test.ts holds
+ * the two to the same results and errors.
+ */
+function stepsOf(def: ProcedureDef["_def"]): readonly Middleware[] {
+  let found = steps.get(def);
+  if (!found) {
+    let inputs = 0;
+    found = def.middlewares.map((middleware) => {
+      if (middleware._type === "input") return inputStep(getParseFn(def.inputs[inputs++] as never));
+      if (middleware._type === "output") return outputStep(getParseFn(def.output as never));
+      return middleware;
+    });
+    steps.set(def, found);
+  }
+  return found;
+}
+
+type Parse = (value: unknown) => unknown;
+
+/** tRPC's `inputValidatorMiddleware`, with native spreads. */
+const inputStep =
+  (parse: Parse): Middleware =>
+  async ({ input, getRawInput, next }) => {
+    const raw = await getRawInput();
+    let parsed: unknown;
+    try {
+      parsed = await parse(raw);
+    } catch (cause) {
+      throw new TRPCError({ code: "BAD_REQUEST", cause });
+    }
+    return next({ input: isObject(input) && isObject(parsed) ? { ...input, ...parsed } : parsed });
+  };
+
+/** tRPC's `outputValidatorMiddleware`, with native spreads. */
+const outputStep =
+  (parse: Parse): Middleware =>
+  async ({ next }) => {
+    const result = await next();
+    if (!result.ok) return result;
+    try {
+      return { ...result, data: await parse(result.data) };
+    } catch (cause) {
+      throw new TRPCError({ message: "Output validation failed", code: "INTERNAL_SERVER_ERROR", cause });
+    }
+  };
