@@ -27,6 +27,9 @@ const settings = {
   // Enough for V8 to finish optimizing the request path; run at full speed, so cheap.
   warmup: Number(env.INSTR_WARMUP ?? 10_000),
   connections: 8,
+  servers: (env.INSTR_SERVERS ?? "ours,floor").split(","),
+  // e.g. "--perf-basic-prof": V8 then writes /tmp/perf-<pid>.map, which names the JIT code's addresses.
+  nodeArgs: (env.INSTR_NODE_ARGS ?? "").split(" ").filter(Boolean),
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
 };
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,6 +62,7 @@ async function count(kind, scenario, url, context) {
       process.execPath,
       // Compilation and GC on the main thread: fewer threads, steadier counts.
       "--single-threaded",
+      ...settings.nodeArgs,
       ENTRIES[kind],
     ],
     { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "pipe"] },
@@ -99,7 +103,7 @@ async function count(kind, scenario, url, context) {
     return instructions / result.sent;
   } finally {
     child.kill("SIGKILL");
-    if (env.INSTR_KEEP === "1") console.error(`${kind} ${scenario}: callgrind dumps kept in ${out}`);
+    if (env.INSTR_KEEP === "1") console.error(`${kind} ${scenario}: callgrind dumps kept in ${out} (pid ${child.pid})`);
     else rmSync(out, { recursive: true, force: true });
   }
 }
@@ -114,12 +118,14 @@ try {
   const context = { url, users, userIds: users, minter: createMinter(url, SIGNING_KEY, LIFETIMES) };
   console.log(`| scenario | ours (k instr/req) | floor (k instr/req) | floor/ours |\n| --- | ---: | ---: | ---: |`);
   for (const scenario of settings.scenarios) {
-    const ours = await count("ours", scenario, url, context);
-    const floor = await count("floor", scenario, url, context);
-    if (scenario === "S6") await context.minter.cleanNewTasks();
-    console.log(
-      `| ${scenario} | ${(ours / 1000).toFixed(0)} | ${(floor / 1000).toFixed(0)} | ${(floor / ours).toFixed(2)} |`,
-    );
+    const counted = {};
+    for (const kind of settings.servers) {
+      counted[kind] = await count(kind, scenario, url, context);
+      if (scenario === "S6") await context.minter.cleanNewTasks();
+    }
+    const k = (kind) => (counted[kind] === undefined ? "–" : (counted[kind] / 1000).toFixed(0));
+    const ratio = counted.ours && counted.floor ? (counted.floor / counted.ours).toFixed(2) : "–";
+    console.log(`| ${scenario} | ${k("ours")} | ${k("floor")} | ${ratio} |`);
   }
 } finally {
   await dropDatabase(settings.adminUrl, name);
