@@ -15,10 +15,10 @@ import { ownerProcedure, protectedProcedure, router } from "../trpc.js";
 
 /** The caller's own tasks; other users' tasks answer not_found, exactly like missing ones. */
 export const taskRouter = router({
-  list: protectedProcedure
+  list: ownerProcedure
     .input(listTasksInput)
     .output(listTasksOutput)
-    .query(({ ctx, input }) => listTasks(ctx.deps, { userId: ctx.user.id }, input)),
+    .query(({ ctx, input }) => listTasks(ctx.deps, ctx.owner, input)),
 
   page: protectedProcedure
     .input(pageTasksInput)

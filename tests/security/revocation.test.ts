@@ -162,5 +162,40 @@ describe("revocation reaches every token issued before it, to the instant", () =
     const caller = createCaller(createContext({ ...app().app.deps, db }, { authorization: `Bearer ${pair.access}` }));
     await caller.user.me();
     expect(counter.statements).toBe(1);
+    // The task list checks the token in its own statement: still one round trip, with tasks or without.
+    counter.statements = 0;
+    expect(await caller.task.list()).toEqual([]);
+    expect(counter.statements).toBe(1);
+    await caller.task.create({ title: "one" });
+    counter.statements = 0;
+    expect((await caller.task.list()).map((task) => task.title)).toEqual(["one"]);
+    expect(counter.statements).toBe(1);
+  });
+
+  it("the task list tells an owner without tasks from a token its user no longer accepts", async () => {
+    const user = await account();
+    const pair = await login(user.username);
+    const list = (access: string, query = "") => api.get(`/api/tasks/${query}`, { token: access });
+    expect([(await list(pair.access)).status, (await list(pair.access)).body]).toEqual([200, []]);
+    expect((await api.post("/api/tasks/", { title: "kept" }, { token: pair.access })).status).toBe(201);
+    // Filters that match nothing leave an empty list, not a refusal.
+    expect((await list(pair.access, "?search=nothing-like-it")).body).toEqual([]);
+    expect((await list(pair.access, "?is_completed=true")).body).toEqual([]);
+    expect((await list(pair.access)).body).toMatchObject([{ title: "kept" }]);
+
+    // Revoked: the answer authentication gives elsewhere (the profile's), word for word.
+    const revoked = await login(user.username);
+    expect((await api.post("/api/token/blacklist/", { refresh: revoked.refresh })).status).toBe(200);
+    const refused = await list(revoked.access);
+    const profile = await api.get("/api/users/profile/", { token: revoked.access });
+    expect([refused.status, refused.body]).toEqual([401, profile.body]);
+
+    // Deactivated: DRF's "User is inactive", as on the profile.
+    await app().db.db.updateTable("users").set({ is_active: false }).where("username", "=", user.username).execute();
+    const inactive = await list(pair.access);
+    const inactiveProfile = await api.get("/api/users/profile/", { token: pair.access });
+    expect(inactive.status).toBe(401);
+    expect(inactive.body).toEqual(inactiveProfile.body);
+    expect(JSON.stringify(inactive.body)).toMatch(/inactive/i);
   });
 });

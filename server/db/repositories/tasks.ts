@@ -120,17 +120,37 @@ function ordered<O>(query: SelectQueryBuilder<Database, "tasks", O>, ordering: r
 }
 
 // The task list is a hot path: built once per shape (the ordering is part of it).
-const taskList = compiledStatement((db, scope: Scope, ordering) =>
-  ordered(scopedBy(db, scope).select(returned), ordering === "" ? [] : (ordering.split(",") as TaskOrdering[])),
-);
+// It reads the owner's user row and joins the tasks to it, so that one round
+// trip tells an owner with no tasks (one row of nulls) from a token holder
+// whose token the row no longer accepts (no row at all).
+const taskList = compiledStatement((db, scope: Scope, ordering) => {
+  const listed = db
+    .selectFrom("users")
+    .leftJoin("tasks", (join) => {
+      let on = join.onRef("tasks.owner_id", "=", "users.id");
+      if (scope.isCompleted !== undefined) on = on.on("tasks.is_completed", "=", scope.isCompleted);
+      if (scope.pattern !== undefined) on = on.on("tasks.title", "ilike", scope.pattern);
+      return on;
+    })
+    .where(ownerRow(ownerOf(scope)))
+    .select((eb) => returned(eb as unknown as ExpressionBuilder<Database, "tasks">));
+  const fields = ordering === "" ? [] : (ordering.split(",") as TaskOrdering[]);
+  return ordered(listed as unknown as SelectQueryBuilder<Database, "tasks", TaskRow | NoTask>, fields);
+});
 
+/** The row of an owner without (matching) tasks. */
+type NoTask = { [K in keyof TaskRow]: null };
+
+/** The owner's tasks; undefined when the owner has no user row (a token holder that the row no longer accepts). */
 export async function listTasks(
   db: Executor,
   owner: TaskOwner,
   filters: TaskFilters,
   ordering: readonly TaskOrdering[],
-): Promise<TaskRow[]> {
-  return taskList(db, scopeOf(owner, filters), ordering.join(","));
+): Promise<TaskRow[] | undefined> {
+  const rows = await taskList(db, scopeOf(owner, filters), ordering.join(","));
+  if (rows.length === 0) return undefined;
+  return rows[0]?.id === null ? [] : (rows as TaskRow[]);
 }
 
 /** One page and the total count, in one query while the page is not past the end. */
