@@ -14,7 +14,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { createDatabase, createMinter, dropDatabase, seedUsers } from "./db.mjs";
 import { SCENARIOS } from "./scenarios.mjs";
 import { sendAll } from "./send.mjs";
@@ -32,7 +31,6 @@ const settings = {
   nodeArgs: (env.INSTR_NODE_ARGS ?? "").split(" ").filter(Boolean),
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
 };
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id] || id === "S7") throw new Error(`unsupported scenario ${id}`);
 
@@ -65,7 +63,8 @@ async function count(kind, scenario, url, context) {
       ...settings.nodeArgs,
       ENTRIES[kind],
     ],
-    { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "pipe"] },
+    // In the dump's folder: what V8 writes to its working directory (--perf-basic-prof's logs) goes with it.
+    { cwd: out, env: childEnv, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
   child.stderr.on("data", (chunk) => {

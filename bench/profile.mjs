@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const SPECIAL = new Set(["(garbage collector)", "(idle)", "(program)", "(root)"]);
 
-function areaOf({ functionName, url }) {
+export function areaOf({ functionName, url }) {
   if (SPECIAL.has(functionName)) return functionName;
   if (url.includes("/node_modules/")) {
     const [first, second] = url.split("/node_modules/").pop().split("/");
@@ -45,10 +45,10 @@ const LAYERS = [
   ["SQL: pg driver, protocol and its socket", ["pg", "pg-protocol", "pg-pool", "pg-types", "postgres-"]],
   ["services, resolvers, context", ["server/"]],
 ];
-const layerOfArea = (area) =>
+export const layerOfArea = (area) =>
   LAYERS.find(([, prefixes]) => prefixes.some((prefix) => area === prefix || area.startsWith(prefix)))?.[0];
 
-function layerOf(areas) {
+export function layerOf(areas) {
   for (const area of areas) {
     const layer = layerOfArea(area);
     if (layer) return layer;
