@@ -129,6 +129,12 @@ export const passwordStepUpProcedure = protectedProcedure.use(async ({ ctx, next
 export const ownerProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   const claims = await before(() => verifyAccessToken(ctx.deps, ctx.authorization));
   const token = await before(async () => withUserId(claims));
+  try {
+    await readable(getRawInput);
+  } catch (error) {
+    await before(() => loadTokenUser(ctx.deps.db, claims));
+    throw error;
+  }
   const result = await next({ ctx: { owner: { userId: token.userId, token } } });
   if (!result.ok) await before(() => loadTokenUser(ctx.deps.db, claims));
   return settle(result, getRawInput);

@@ -8,12 +8,12 @@ import {
   sessionsOutput,
 } from "../contracts/user.js";
 import { listSessions, revokeAllSessions, revokeSession } from "../services/sessions.js";
-import { changePassword, toPublicUser } from "../services/users.js";
-import { passwordStepUpProcedure, protectedProcedure, router } from "../trpc.js";
+import { changePassword, profileOf } from "../services/users.js";
+import { ownerProcedure, passwordStepUpProcedure, protectedProcedure, router } from "../trpc.js";
 
 /** The caller: profile, password and sessions. */
 export const userRouter = router({
-  me: protectedProcedure.output(meOutput).query(({ ctx }) => toPublicUser(ctx.user)),
+  me: ownerProcedure.output(meOutput).query(({ ctx }) => profileOf(ctx.deps, ctx.owner.token)),
 
   changePassword: passwordStepUpProcedure
     .input(changePasswordInput)

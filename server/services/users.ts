@@ -8,17 +8,20 @@ import { type AuthEventName, keepUsernameOnEvents, recordEvent } from "../db/rep
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
 import {
   deleteUser,
+  findAcceptedProfile,
   findTaken,
   insertUser,
   lockUser,
+  type Profile,
   setPasswordHash,
   setUserFlags,
+  type TokenClaims,
   type User,
   type UserFlags,
   type UserRef,
 } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
-import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
+import { AppError, isUniqueViolation, NON_FIELD_ERRORS, texts, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
 import { sendVerification } from "./email/verification.js";
 import { guardPasswordAttempt, lockoutKeys, ownerCounters } from "./password-login.js";
@@ -33,7 +36,18 @@ type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
 export const usernameTaken = "A user with that username already exists.";
 export const emailTaken = "A user with that email already exists.";
 
-export function toPublicUser(user: User): PublicUser {
+/**
+ * The token holder's profile, read with the token's check in one statement
+ * (ownerProcedure). No row: the row no longer accepts the token, and the
+ * procedure then reports why, as authentication would.
+ */
+export async function profileOf(deps: Pick<Deps, "db">, token: TokenClaims): Promise<PublicUser> {
+  const profile = await findAcceptedProfile(deps.db, token);
+  if (!profile) throw new AppError("token_not_valid", texts.tokenInvalidOrExpired);
+  return toPublicUser(profile);
+}
+
+export function toPublicUser(user: Profile): PublicUser {
   return {
     id: user.id,
     username: user.username,

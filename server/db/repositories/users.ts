@@ -106,6 +106,21 @@ export async function isTokenAccepted(db: Executor, claims: TokenClaims): Promis
   return rows.length > 0;
 }
 
+export type Profile = Pick<User, "id" | "username" | "email" | "firstName" | "lastName">;
+
+// The profile is what an app asks for most: read with the token's check, in one statement.
+const tokenProfile = compiledStatement((db, claims: TokenClaims) =>
+  db.selectFrom("users").select(["id", "username", "email", "first_name", "last_name"]).where(acceptsToken(claims)),
+);
+
+/** The token holder's profile, if the rule accepts the token: one indexed query. */
+export async function findAcceptedProfile(db: Executor, claims: TokenClaims): Promise<Profile | undefined> {
+  const [row] = await tokenProfile(db, { userId: claims.userId, version: claims.version, sid: claims.sid });
+  return (
+    row && { id: row.id, username: row.username, email: row.email, firstName: row.first_name, lastName: row.last_name }
+  );
+}
+
 /** The token's user, and whether the rule accepts the token: one indexed query. */
 export async function findTokenUser(
   db: Executor,
