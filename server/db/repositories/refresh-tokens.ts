@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from "kysely";
+import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import { auditRow } from "./auth-events.js";
 import { clientColumns } from "./client-columns.js";
@@ -142,7 +143,30 @@ export function rotationStatement(
   next: NewRefreshToken,
   client: { ip?: string | undefined; userAgent?: string | undefined },
 ) {
+  return rotationSql(rotationValues(oldJti, userId, next, client));
+}
+
+interface RotationValues {
+  oldJti: string;
+  userId: number;
+  nextJti: string;
+  iat: number;
+  exp: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+function rotationValues(
+  oldJti: string,
+  userId: number,
+  next: NewRefreshToken,
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): RotationValues {
   const { ip, user_agent: userAgent } = clientColumns(client);
+  return { oldJti, userId, nextJti: next.jti, iat: next.iat, exp: next.exp, ip, userAgent };
+}
+
+function rotationSql({ oldJti, userId, nextJti, iat, exp, ip, userAgent }: RotationValues) {
   return sql<{ family_id: string; token_version: number; amr: string; auth_time: number }>`
     with token as materialized (
       select family_id from refresh_tokens where jti = ${oldJti} and user_id = ${userId}
@@ -153,14 +177,14 @@ export function rotationStatement(
          and u.id = ${userId} and u.id = f.user_id and u.is_active
     ), consumed as (
       update refresh_tokens t
-         set revoked_at = now(), revoke_reason = 'rotated', successor_jti = ${next.jti}
+         set revoked_at = now(), revoke_reason = 'rotated', successor_jti = ${nextJti}
         from family f
        where t.jti = ${oldJti} and t.revoked_at is null and t.expires_at > now() and t.family_id = f.id
       returning t.family_id, f.token_version, f.amr, floor(extract(epoch from f.auth_time))::int8 as auth_time,
-                least(to_timestamp(${next.exp}), f.expires_at) as expires_at
+                least(to_timestamp(${exp}), f.expires_at) as expires_at
     ), issued as (
       insert into refresh_tokens (jti, user_id, family_id, expires_at, iat, exp)
-      select ${next.jti}, ${userId}, family_id, expires_at, ${next.iat}, ${next.exp} from consumed
+      select ${nextJti}, ${userId}, family_id, expires_at, ${iat}, ${exp} from consumed
     ), touched as (
       ${touchSession(sql`(select family_id from consumed)`, ip, userAgent)}
     ), audited as (
@@ -169,6 +193,14 @@ export function rotationStatement(
     select family_id, token_version, amr, auth_time from consumed`;
 }
 
+// Every refresh runs it: compiled once (compiled.ts). A statement compiled
+// anew is also a new string, whose hash the prepared statements' name lookup
+// computed over its whole text on every call.
+const compiledRotation = compiledStatement((db, values: RotationValues) => {
+  const statement = rotationSql(values);
+  return { compile: () => statement.compile(db) };
+});
+
 export async function rotate(
   db: Executor,
   oldJti: string,
@@ -176,8 +208,7 @@ export async function rotate(
   next: NewRefreshToken,
   client: { ip?: string | undefined; userAgent?: string | undefined },
 ): Promise<Rotated | undefined> {
-  const { rows } = await rotationStatement(oldJti, userId, next, client).execute(db);
-  const row = rows[0];
+  const [row] = await compiledRotation(db, rotationValues(oldJti, userId, next, client));
   return (
     row && {
       familyId: row.family_id,
