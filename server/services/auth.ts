@@ -45,6 +45,12 @@ export interface Authenticated {
   auth: TokenAuth;
 }
 
+/**
+ * A statement that checks the token itself (`ownerProcedure`) found no row
+ * that accepts it; the procedure then reads why, as authentication would.
+ */
+export const ownerRefused = () => new AppError("token_not_valid", texts.tokenInvalidOrExpired);
+
 export const accessRefused = (message: string) =>
   new AppError("token_not_valid", texts.tokenNotValidForAnyType, {
     tokenMessages: [{ token_class: "AccessToken", token_type: "access", message }],

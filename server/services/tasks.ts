@@ -10,12 +10,11 @@ import type {
 import * as tasks from "../db/repositories/tasks.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
+import { ownerRefused } from "./auth.js";
 
 type TaskDeps = Pick<Deps, "db">;
 
 const notFound = () => new AppError("not_found", texts.notFound);
-/** The owner's row no longer accepts the token: ownerProcedure then reports why, as authentication would. */
-const tokenRefused = () => new AppError("token_not_valid", texts.tokenInvalidOrExpired);
 
 /** A row as the API shows it (DRF's field names and timestamp format). */
 function toTask(row: tasks.TaskRow): Task {
@@ -52,7 +51,7 @@ const filtersOf = (query: TaskQuery | undefined): tasks.TaskFilters => ({
 
 export async function listTasks(deps: TaskDeps, owner: tasks.TaskOwner, query: TaskQuery | undefined): Promise<Task[]> {
   const rows = await tasks.listTasks(deps.db, owner, filtersOf(query), orderingOf(query));
-  if (!rows) throw tokenRefused();
+  if (!rows) throw ownerRefused();
   return rows.map(toTask);
 }
 
@@ -81,7 +80,7 @@ export async function createTask(deps: TaskDeps, owner: tasks.TaskOwner, input: 
     description: input.description ?? "",
     isCompleted: input.is_completed ?? false,
   });
-  if (!row) throw tokenRefused();
+  if (!row) throw ownerRefused();
   return toTask(row);
 }
 

@@ -21,8 +21,9 @@ import {
   type UserRef,
 } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
-import { AppError, isUniqueViolation, NON_FIELD_ERRORS, texts, validationError } from "../errors.js";
+import { isUniqueViolation, NON_FIELD_ERRORS, validationError } from "../errors.js";
 import { passwordChangedMail } from "../mail/templates.js";
+import { ownerRefused } from "./auth.js";
 import { sendVerification } from "./email/verification.js";
 import { guardPasswordAttempt, lockoutKeys, ownerCounters } from "./password-login.js";
 import { checkPassword, passwordMismatch } from "./password-policy.js";
@@ -36,14 +37,10 @@ type PasswordDeps = Pick<Deps, "db" | "hasher" | "mail" | "config">;
 export const usernameTaken = "A user with that username already exists.";
 export const emailTaken = "A user with that email already exists.";
 
-/**
- * The token holder's profile, read with the token's check in one statement
- * (ownerProcedure). No row: the row no longer accepts the token, and the
- * procedure then reports why, as authentication would.
- */
+/** The token holder's profile, read with the token's check in one statement (ownerProcedure). */
 export async function profileOf(deps: Pick<Deps, "db">, token: TokenClaims): Promise<PublicUser> {
   const profile = await findAcceptedProfile(deps.db, token);
-  if (!profile) throw new AppError("token_not_valid", texts.tokenInvalidOrExpired);
+  if (!profile) throw ownerRefused();
   return toPublicUser(profile);
 }
 

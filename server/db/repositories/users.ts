@@ -86,6 +86,9 @@ export const acceptsToken = (claims: TokenClaims) => (eb: ExpressionBuilder<Data
         ]),
   ]);
 
+// The statements below bind exactly these (compiled.ts refuses a value it is not given as a parameter).
+const claimValues = ({ userId, version, sid }: TokenClaims): TokenClaims => ({ userId, version, sid });
+
 // Every authenticated request runs it.
 const tokenUser = compiledStatement((db, claims: TokenClaims) =>
   db
@@ -102,7 +105,7 @@ const tokenAccepted = compiledStatement((db, claims: TokenClaims) =>
 
 /** Whether the rule accepts the token (false for a user that does not exist): one indexed query. */
 export async function isTokenAccepted(db: Executor, claims: TokenClaims): Promise<boolean> {
-  const rows = await tokenAccepted(db, { userId: claims.userId, version: claims.version, sid: claims.sid });
+  const rows = await tokenAccepted(db, claimValues(claims));
   return rows.length > 0;
 }
 
@@ -115,7 +118,7 @@ const tokenProfile = compiledStatement((db, claims: TokenClaims) =>
 
 /** The token holder's profile, if the rule accepts the token: one indexed query. */
 export async function findAcceptedProfile(db: Executor, claims: TokenClaims): Promise<Profile | undefined> {
-  const [row] = await tokenProfile(db, { userId: claims.userId, version: claims.version, sid: claims.sid });
+  const [row] = await tokenProfile(db, claimValues(claims));
   return (
     row && { id: row.id, username: row.username, email: row.email, firstName: row.first_name, lastName: row.last_name }
   );
@@ -126,7 +129,7 @@ export async function findTokenUser(
   db: Executor,
   claims: TokenClaims,
 ): Promise<{ user: User; accepted: boolean } | undefined> {
-  const [row] = await tokenUser(db, { userId: claims.userId, version: claims.version, sid: claims.sid });
+  const [row] = await tokenUser(db, claimValues(claims));
   return row && { user: toUser(row), accepted: row.accepted === true };
 }
 
