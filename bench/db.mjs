@@ -6,7 +6,6 @@ import { createArgon2Hasher } from "../dist/server/services/passwords.js";
 
 export const PASSWORD = "Bench-Password-2024";
 export const TASKS_PER_USER = 20;
-export const NEW_TASK_DESCRIPTION = "created by the benchmark";
 
 const urlFor = (adminUrl, name) => {
   const url = new URL(adminUrl);
@@ -38,12 +37,13 @@ export const dropDatabase = (adminUrl, name) =>
 /**
  * Users `bench0…`, each with 20 tasks, all with one real Argon2id hash made by
  * the server's own hasher (its parameters). Answers the user ids in order.
+ * `passwordColumn` is `password` in the shared harness's floor's own schema.
  */
-export async function seedUsers(url, count) {
+export async function seedUsers(url, count, { passwordColumn = "password_hash" } = {}) {
   const hash = await createArgon2Hasher().hash(PASSWORD);
   return withClient(url, async (client) => {
     const { rows } = await client.query(
-      `insert into users (username, email, first_name, last_name, password_hash)
+      `insert into users (username, email, first_name, last_name, ${passwordColumn})
        select 'bench' || i, 'bench' || i || '@example.com', 'Bench', 'User ' || i, $1
        from generate_series(0, $2 - 1) i
        returning id`,
@@ -90,6 +90,17 @@ export async function addHistory(url, userIds, count) {
   });
 }
 
+/** The shared floor's history for S7: `count` refresh tokens already used, in its own table. */
+export const addUsedJtiHistory = (url, count) =>
+  withClient(url, async (client) => {
+    await client.query(
+      `insert into used_refresh_jti (jti, expires_at)
+       select md5('token' || t)::uuid, now() + interval '1 day' from generate_series(0, $1 - 1) t`,
+      [count],
+    );
+    await client.query("vacuum analyze used_refresh_jti");
+  });
+
 /** The PostgreSQL backends serving this database (the servers' connections), for the CPU meter. */
 export const postgresPids = (url) =>
   withClient(url, async (client) => {
@@ -105,8 +116,9 @@ export const checkpoint = (url) => withClient(url, (client) => client.query("che
 /**
  * Signs tokens exactly as the server does (simplejwt's claims), for sessions
  * stored as logins store them: an access token names its session in its jti.
+ * With `sessions: false` (the shared floor, whose tokens name no session) nothing is stored.
  */
-export function createMinter(url, signingKey, lifetimes) {
+export function createMinter(url, signingKey, lifetimes, { sessions = true } = {}) {
   const key = new TextEncoder().encode(signingKey);
   const hex = (bytes) => randomBytes(bytes).toString("hex");
   const sign = (type, userId, jti) => {
@@ -117,7 +129,8 @@ export function createMinter(url, signingKey, lifetimes) {
   };
   /** One new session per user id, with its first refresh token. */
   async function login(userIds) {
-    const sessions = userIds.map((userId) => ({ userId, family: hex(12), jti: hex(16) }));
+    const made = userIds.map((userId) => ({ userId, family: hex(12), jti: hex(16) }));
+    if (!sessions) return made;
     const expires = new Date(Date.now() + lifetimes.refresh * 1000);
     await withClient(url, (client) =>
       client.query(
@@ -127,10 +140,10 @@ export function createMinter(url, signingKey, lifetimes) {
          )
          insert into refresh_tokens (jti, user_id, family_id, expires_at)
          select jti, user_id, family, $3 from unnest($1::text[], $2::int[], $4::text[]) as s(family, user_id, jti)`,
-        [sessions.map((s) => s.family), sessions.map((s) => s.userId), expires, sessions.map((s) => s.jti)],
+        [made.map((s) => s.family), made.map((s) => s.userId), expires, made.map((s) => s.jti)],
       ),
     );
-    return sessions;
+    return made;
   }
   return {
     /** An access token per user id, each in a session of its own. */
@@ -138,8 +151,5 @@ export function createMinter(url, signingKey, lifetimes) {
       Promise.all((await login(userIds)).map((s) => sign("access", s.userId, s.family + hex(8)))),
     /** A refresh token per user id, each the first of a session of its own. */
     refresh: async (userIds) => Promise.all((await login(userIds)).map((s) => sign("refresh", s.userId, s.jti))),
-    /** Tasks made by S6 go, so that every round's S5 lists the same 20. */
-    cleanNewTasks: () =>
-      withClient(url, (client) => client.query("delete from tasks where description = $1", [NEW_TASK_DESCRIPTION])),
   };
 }

@@ -96,6 +96,9 @@ export function markdown({ machine, settings, rows, targets, titles }) {
       `(after ${settings.warmup} s of warm-up per scenario), ours and the floor alternately; ` +
       `S7 with ${settings.history.toLocaleString("en")} refresh tokens of history`,
     `- ${machine.date}, ${machine.revision}`,
+    settings.floor === "shared"
+      ? "- The floor: `../shared/bench`'s own (`peers/floor/server-http.mjs`, on its own schema), `BENCH_FLOOR=shared`"
+      : "- The floor: `bench/floor-server.mjs` (our schema; it checks the session an access token names)",
     "",
     "Medians over rounds, load from `wrk -t1`. Latencies in ms. CPU per request in ms, read from /proc: *srv* is",
     "the server's processes, *pg* its PostgreSQL backends. RSS in MiB per worker (the peak of the sum over workers,",

@@ -6,11 +6,20 @@ import { availableParallelism, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { addHistory, checkpoint, createDatabase, createMinter, dropDatabase, postgresPids, seedUsers } from "./db.mjs";
+import {
+  addHistory,
+  addUsedJtiHistory,
+  checkpoint,
+  createDatabase,
+  createMinter,
+  dropDatabase,
+  postgresPids,
+  seedUsers,
+} from "./db.mjs";
 import { cpuMeter, otherLoad, sampleRss, selfMs } from "./proc.mjs";
 import { summarizeProfile } from "./profile.mjs";
 import { checkTargets, markdown, summarize } from "./report.mjs";
-import { SCENARIOS } from "./scenarios.mjs";
+import { loadFor, SCENARIOS } from "./scenarios.mjs";
 import {
   serverEnv as benchServerEnv,
   ENTRIES,
@@ -19,6 +28,7 @@ import {
   SIGNING_KEY,
   startServer,
   stopAll,
+  useSharedFloor,
 } from "./servers.mjs";
 import { requireWrk, runWrk, stopLoad } from "./wrk.mjs";
 
@@ -37,19 +47,24 @@ const settings = {
   adminUrl: env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/postgres",
   // "ours" or "floor": CPU-profile that server alone instead (one worker, one start per scenario).
   profile: env.BENCH_PROFILE,
+  // "ours" (bench/floor-server.mjs, on our schema) or "shared" (../shared/bench's floor, on its own).
+  floor: env.BENCH_FLOOR || "ours",
+  sharedBench: env.BENCH_SHARED_DIR ?? fileURLToPath(new URL("../../shared/bench/", import.meta.url)),
 };
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 
 for (const id of settings.scenarios) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id}`);
 if (settings.profile && !ENTRIES[settings.profile]) throw new Error("BENCH_PROFILE must be ours or floor");
+if (!["ours", "shared"].includes(settings.floor)) throw new Error("BENCH_FLOOR must be ours or shared");
 requireWrk();
+if (settings.floor === "shared") useSharedFloor(settings.sharedBench);
 if (!existsSync(ENTRIES.ours)) {
   console.error("dist/server/main.js is missing: run `npm run build` first (npm run bench does).");
   process.exit(1);
 }
 
 const tag = `bench_${process.pid}`;
-const databases = { main: tag, history: `${tag}_history` };
+const databases = { main: tag, history: `${tag}_history`, floor: `${tag}_floor`, floorHistory: `${tag}_floor_history` };
 const outbox = mkdtempSync(join(tmpdir(), "bench-outbox-"));
 let cleaning;
 
@@ -81,7 +96,7 @@ const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 async function measure(server, scenario, context, connections, round, workers) {
-  const load = await SCENARIOS[scenario].load({ ...context, users: context.userIds.slice(0, connections) });
+  const load = await loadFor(scenario, context, connections);
   const workerPids = server.workerPids();
   const tree = [server.pid, ...workerPids];
   const stopSampling = sampleRss(workerPids);
@@ -142,12 +157,10 @@ async function session(kind, url, scenarios, context, round, { workers = setting
     for (const scenario of scenarios) {
       if (settings.warmup > 0) {
         const warm = Math.min(...settings.connections);
-        const load = await SCENARIOS[scenario].load({ ...context, users: context.userIds.slice(0, warm) });
-        await runWrk(server.url, load, warm, settings.warmup);
+        await runWrk(server.url, await loadFor(scenario, context, warm), warm, settings.warmup);
       }
       for (const connections of settings.connections) {
         runs.push(await measure(server, scenario, context, connections, round, workers));
-        if (scenario === "S6") await context.minter.cleanNewTasks();
       }
     }
   } finally {
@@ -179,44 +192,82 @@ async function machine(url) {
   };
 }
 
-/** A migrated database with the users and their tasks, and its copy with refresh-token history for S7. */
+/**
+ * Per server, a migrated database with the users and their tasks (readers and
+ * as many writers, see scenarios.mjs), and its copy with refresh-token history
+ * for S7. The floor shares ours unless it is the shared harness's, which has a schema of its own.
+ */
 async function prepareDatabases() {
-  const mainUrl = await createDatabase(settings.adminUrl, databases.main);
-  // The server applies the migrations at start, as in production.
-  await (await startServer("ours", { env: serverEnv(mainUrl), workers: 1 })).stop();
-  const userIds = await seedUsers(mainUrl, Math.max(...settings.connections));
-  if (!settings.scenarios.includes("S7")) return { mainUrl, userIds };
-  log(`adding ${settings.history} refresh tokens of history…`);
-  const historyUrl = await createDatabase(settings.adminUrl, databases.history, databases.main);
-  await addHistory(historyUrl, userIds, settings.history);
-  return { mainUrl, historyUrl, userIds };
+  const users = 2 * Math.max(...settings.connections);
+  const withS7 = settings.scenarios.includes("S7");
+  const prepare = async (kind, main, history, seed, addHistoryTo) => {
+    const mainUrl = await createDatabase(settings.adminUrl, main);
+    // The servers apply their migrations at start, as in production.
+    await (await startServer(kind, { env: serverEnv(mainUrl), workers: 1 })).stop();
+    const userIds = await seed(mainUrl);
+    if (!withS7) return { main: mainUrl, userIds };
+    log(`adding ${settings.history} refresh tokens of history for ${kind}…`);
+    const historyUrl = await createDatabase(settings.adminUrl, history, main);
+    await addHistoryTo(historyUrl, userIds);
+    return { main: mainUrl, history: historyUrl, userIds };
+  };
+  const ours = await prepare(
+    "ours",
+    databases.main,
+    databases.history,
+    (url) => seedUsers(url, users),
+    (url, ids) => addHistory(url, ids, settings.history),
+  );
+  if (settings.floor === "ours") return { ours, floor: ours, userIds: ours.userIds };
+  const floor = await prepare(
+    "floor",
+    databases.floor,
+    databases.floorHistory,
+    (url) => seedUsers(url, users, { passwordColumn: "password" }),
+    (url) => addUsedJtiHistory(url, settings.history),
+  );
+  // The scenarios name users by id, one list for both servers: it must hold in both databases.
+  if (floor.userIds.join() !== ours.userIds.join()) throw new Error("the floor's user ids differ from ours");
+  return { ours, floor, userIds: ours.userIds };
 }
 
-const contextFor = (url, userIds) => ({ url, userIds, minter: createMinter(url, SIGNING_KEY, LIFETIMES) });
+const contextFor = (kind, url, userIds) => ({
+  url,
+  userIds,
+  minter: createMinter(url, SIGNING_KEY, LIFETIMES, { sessions: kind === "ours" || settings.floor === "ours" }),
+});
 
 async function compare() {
-  const { mainUrl, historyUrl, userIds } = await prepareDatabases();
+  const targets = await prepareDatabases();
+  const { userIds } = targets;
   const fresh = settings.scenarios.filter((id) => id !== "S7");
   // S1 last: Argon2's 19 MiB blocks stay in the allocator and would inflate every later RSS reading.
   fresh.sort((a, b) => (a === "S1") - (b === "S1"));
   const sessions = [
-    [mainUrl, fresh],
-    [historyUrl, historyUrl ? ["S7"] : []],
+    ["main", fresh],
+    ["history", targets.ours.history ? ["S7"] : []],
   ].filter(([, scenarios]) => scenarios.length > 0);
 
   const runs = [];
   for (let round = 1; round <= settings.repeats; round += 1) {
-    for (const [url, scenarios] of sessions) {
+    for (const [database, scenarios] of sessions) {
       for (const kind of ["ours", "floor"]) {
+        const url = targets[kind][database];
         log(`round ${round}/${settings.repeats}: ${kind} ${scenarios.join(" ")}`);
-        runs.push(...(await session(kind, url, scenarios, contextFor(url, userIds), round)));
+        runs.push(...(await session(kind, url, scenarios, contextFor(kind, url, userIds), round)));
       }
     }
   }
 
   const rows = summarize(runs).sort((a, b) => a.scenario.localeCompare(b.scenario) || a.connections - b.connections);
   const titles = Object.fromEntries(Object.entries(SCENARIOS).map(([id, { title }]) => [id, title]));
-  const report = markdown({ machine: await machine(mainUrl), settings, rows, targets: checkTargets(rows), titles });
+  const report = markdown({
+    machine: await machine(targets.ours.main),
+    settings,
+    rows,
+    targets: checkTargets(rows),
+    titles,
+  });
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.md"), report);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify({ settings, runs }, null, 2)}\n`);
@@ -225,16 +276,17 @@ async function compare() {
 
 /** BENCH_PROFILE: one server start per scenario under --cpu-prof, cut to the measured run and summarized. */
 async function profile(kind) {
-  const { mainUrl, historyUrl, userIds } = await prepareDatabases();
+  const targets = await prepareDatabases();
   const dir = join(resultsDir, "profiles");
   mkdirSync(dir, { recursive: true });
   settings.connections = settings.connections.slice(0, 1);
   for (const scenario of settings.scenarios) {
-    const url = scenario === "S7" ? historyUrl : mainUrl;
+    const url = targets[kind][scenario === "S7" ? "history" : "main"];
     const name = `${kind}-${scenario}.cpuprofile`;
     const nodeArgs = ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
     log(`profiling ${kind} ${scenario} (${SCENARIOS[scenario].title})`);
-    const [run] = await session(kind, url, [scenario], contextFor(url, userIds), 1, { workers: 1, nodeArgs });
+    const context = contextFor(kind, url, targets.userIds);
+    const [run] = await session(kind, url, [scenario], context, 1, { workers: 1, nodeArgs });
     process.stdout.write(`\n## ${kind} ${scenario}: ${SCENARIOS[scenario].title}, ${run.rps.toFixed(0)} req/s\n\n`);
     process.stdout.write(summarizeProfile(join(dir, name), { window: run.window, requests: run.requests }));
   }

@@ -1,8 +1,9 @@
 // What each scenario sends, as plain requests built before the run: one per
 // user, user i for connection i (wrk sends them in turn, so at any moment the
 // connections act for different users), and for the refresh chains one token
-// per session, each used once.
-import { NEW_TASK_DESCRIPTION, PASSWORD } from "./db.mjs";
+// per session, each used once. S6 writes for other users (`writers`) than those
+// whose lists S5 reads (`users`), as ../shared/bench does, so every list stays at 20.
+import { PASSWORD } from "./db.mjs";
 
 const JSON_TYPE = { "Content-Type": "application/json" };
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
@@ -58,10 +59,10 @@ export const SCENARIOS = {
   },
   S6: {
     title: "POST task",
-    load: async ({ minter, users }) => {
-      const body = JSON.stringify({ title: "Benchmark task", description: NEW_TASK_DESCRIPTION });
+    load: async ({ minter, writers }) => {
+      const body = JSON.stringify({ title: "Benchmark task", description: "created by the benchmark" });
       return {
-        requests: (await minter.access(users)).map((token) => ({
+        requests: (await minter.access(writers)).map((token) => ({
           method: "POST",
           path: "/api/tasks/",
           headers: { ...JSON_TYPE, ...bearer(token) },
@@ -77,4 +78,17 @@ export const SCENARIOS = {
 async function refreshChains({ minter, users }) {
   const tokens = await minter.refresh([...users, ...users]);
   return { chain: { tokens, path: "/api/token/refresh/", field: "refresh" } };
+}
+
+/**
+ * The requests of `scenario` at `connections`: the first half of `userIds`
+ * are the readers (user i for connection i), the second half S6's writers.
+ */
+export function loadFor(scenario, { userIds, ...context }, connections) {
+  const half = userIds.length / 2;
+  return SCENARIOS[scenario].load({
+    ...context,
+    users: userIds.slice(0, connections),
+    writers: userIds.slice(half, half + connections),
+  });
 }

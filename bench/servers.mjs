@@ -1,6 +1,6 @@
 // Starting and stopping the servers under test.
-import { spawn } from "node:child_process";
-import { openSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,30 @@ export const ENTRIES = {
   ours: fileURLToPath(new URL("../dist/server/main.js", import.meta.url)),
   floor: fileURLToPath(new URL("./floor-server.mjs", import.meta.url)),
 };
+
+/**
+ * BENCH_FLOOR=shared: the floor becomes ../shared/bench's own (peers/floor/server-http.mjs),
+ * run from a copy in bench/results/shared-floor with the dependencies its lockfile pins,
+ * installed as that harness installs them. Its schema is its own (it migrates at start).
+ */
+export function useSharedFloor(sharedBench) {
+  const source = join(sharedBench, "peers", "floor");
+  if (!existsSync(join(source, "server-http.mjs"))) {
+    throw new Error(`BENCH_FLOOR=shared: no floor in ${source} (set BENCH_SHARED_DIR to ../shared/bench)`);
+  }
+  const copy = fileURLToPath(new URL("./results/shared-floor/", import.meta.url));
+  mkdirSync(copy, { recursive: true });
+  for (const name of readdirSync(source)) {
+    if (statSync(join(source, name)).isFile()) writeFileSync(join(copy, name), readFileSync(join(source, name)));
+  }
+  const lock = readFileSync(join(copy, "package-lock.json"), "utf8");
+  const stamp = join(copy, ".installed-lock");
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lock) {
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: copy, stdio: ["ignore", "ignore", "inherit"] });
+    writeFileSync(stamp, lock);
+  }
+  ENTRIES.floor = join(copy, "server-http.mjs");
+}
 
 /** The servers' settings, shared by every bench script: the bench signs tokens with the same key. */
 export const SIGNING_KEY = "bench-signing-key-0123456789-0123456789-abcdef";
