@@ -103,3 +103,21 @@ export function selfMs() {
   const fields = statOf(process.pid) ?? [];
   return [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0) * TICK_MS;
 }
+
+/**
+ * Waits until `pids` use at most 10 ms of CPU in each of two 250 ms windows
+ * (at most `maxMs`): requests wrk left queued are still served after it stops,
+ * and the next run must not pay for them (as ../shared/bench's drain).
+ */
+export async function waitIdle(pids, maxMs = 60_000) {
+  const used = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const started = Date.now();
+  let previous = used();
+  let quiet = 0;
+  while (quiet < 2 && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = used();
+    quiet = now - previous <= TICK_MS ? quiet + 1 : 0;
+    previous = now;
+  }
+}

@@ -93,7 +93,8 @@ export function markdown({ machine, settings, rows, targets, titles }) {
     `- ${machine.cores} cores, ${machine.cpu}, ${machine.memory}`,
     `- Node ${machine.node}, PostgreSQL ${machine.postgres}`,
     `- ${settings.workers} workers each; ${settings.repeats} round(s) of ${settings.duration} s per run ` +
-      `(after ${settings.warmup} s of warm-up per scenario), ours and the floor alternately; ` +
+      `(after ${settings.warmup} s of warm-up per scenario and server), both servers up for every round and ` +
+      "alternating run by run (S1 and S7 on servers of their own); " +
       `S7 with ${settings.history.toLocaleString("en")} refresh tokens of history`,
     `- ${machine.date}, ${machine.revision}`,
     settings.floor === "shared"

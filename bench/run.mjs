@@ -16,7 +16,7 @@ import {
   postgresPids,
   seedUsers,
 } from "./db.mjs";
-import { cpuMeter, otherLoad, sampleRss, selfMs } from "./proc.mjs";
+import { cpuMeter, otherLoad, sampleRss, selfMs, waitIdle } from "./proc.mjs";
 import { summarizeProfile } from "./profile.mjs";
 import { checkTargets, markdown, summarize } from "./report.mjs";
 import { loadFor, SCENARIOS } from "./scenarios.mjs";
@@ -148,7 +148,56 @@ async function measure(server, scenario, context, connections, round, workers) {
   return run;
 }
 
-/** One server start: each scenario warmed up, then measured at each connection count. */
+const KINDS = ["ours", "floor"];
+
+/**
+ * Both servers started once for `scenarios` and kept up for every round, as
+ * ../shared/bench keeps its targets: each scenario warmed up once per server,
+ * then round → scenario → connections → server, the first server alternating
+ * from one block to the next, each run followed by waiting out what wrk left queued.
+ */
+async function alternate(database, scenarios, targets) {
+  const servers = {};
+  const contexts = {};
+  const runs = [];
+  try {
+    for (const kind of KINDS) {
+      const url = targets[kind][database];
+      await checkpoint(url);
+      servers[kind] = await startServer(kind, { env: serverEnv(url), workers: settings.workers });
+      contexts[kind] = contextFor(kind, url, targets.userIds);
+    }
+    const warm = Math.min(...settings.connections);
+    log(`warming up ${scenarios.join(" ")} (${settings.warmup} s each per server)`);
+    for (const scenario of scenarios) {
+      for (const kind of KINDS) {
+        if (settings.warmup <= 0) continue;
+        await runWrk(servers[kind].url, await loadFor(scenario, contexts[kind], warm), warm, settings.warmup);
+        await waitIdle([servers[kind].pid, ...servers[kind].workerPids()]);
+      }
+    }
+    let block = 0;
+    for (let round = 1; round <= settings.repeats; round += 1) {
+      log(`round ${round}/${settings.repeats}: ${scenarios.join(" ")}`);
+      for (const scenario of scenarios) {
+        for (const connections of settings.connections) {
+          const order = KINDS.map((_, i) => KINDS[(i + block) % KINDS.length]);
+          block += 1;
+          for (const kind of order) {
+            const server = servers[kind];
+            runs.push(await measure(server, scenario, contexts[kind], connections, round, settings.workers));
+            await waitIdle([server.pid, ...server.workerPids()]);
+          }
+        }
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
+  }
+  return runs;
+}
+
+/** One server start (BENCH_PROFILE): each scenario warmed up, then measured at each connection count. */
 async function session(kind, url, scenarios, context, round, { workers = settings.workers, nodeArgs = [] } = {}) {
   await checkpoint(url);
   const server = await startServer(kind, { env: serverEnv(url), workers, nodeArgs });
@@ -239,25 +288,15 @@ const contextFor = (kind, url, userIds) => ({
 
 async function compare() {
   const targets = await prepareDatabases();
-  const { userIds } = targets;
-  const fresh = settings.scenarios.filter((id) => id !== "S7");
-  // S1 last: Argon2's 19 MiB blocks stay in the allocator and would inflate every later RSS reading.
-  fresh.sort((a, b) => (a === "S1") - (b === "S1"));
-  const sessions = [
-    ["main", fresh],
-    ["history", targets.ours.history ? ["S7"] : []],
+  // S1 on servers of its own: Argon2's 19 MiB blocks stay in the allocator and would inflate every later RSS reading.
+  const groups = [
+    ["main", settings.scenarios.filter((id) => id !== "S1" && id !== "S7")],
+    ["main", settings.scenarios.filter((id) => id === "S1")],
+    ["history", settings.scenarios.filter((id) => id === "S7")],
   ].filter(([, scenarios]) => scenarios.length > 0);
 
   const runs = [];
-  for (let round = 1; round <= settings.repeats; round += 1) {
-    for (const [database, scenarios] of sessions) {
-      for (const kind of ["ours", "floor"]) {
-        const url = targets[kind][database];
-        log(`round ${round}/${settings.repeats}: ${kind} ${scenarios.join(" ")}`);
-        runs.push(...(await session(kind, url, scenarios, contextFor(kind, url, userIds), round)));
-      }
-    }
-  }
+  for (const [database, scenarios] of groups) runs.push(...(await alternate(database, scenarios, targets)));
 
   const rows = summarize(runs).sort((a, b) => a.scenario.localeCompare(b.scenario) || a.connections - b.connections);
   const titles = Object.fromEntries(Object.entries(SCENARIOS).map(([id, { title }]) => [id, title]));
