@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isIPv6 } from "node:net";
 import type { Executor } from "../db/connect.js";
-import { clearKeys, returnHits, takeHits } from "../db/repositories/throttles.js";
+import { clearKeys, returnHits, settleHits, takeHits } from "../db/repositories/throttles.js";
 import { AppError } from "../errors.js";
 
 // Brute-force limits and quotas. Counted in PostgreSQL, so they hold across
@@ -121,16 +121,13 @@ export async function takeAttempt(db: Executor, counters: readonly Counter[]): P
   const policy = new Map(counters.map((counter) => [counter.key, counter.onSuccess]));
   return {
     lastAllowed: taken.some((hit) => hit.hits === hit.maxHits),
-    async succeeded() {
-      await clearKeys(
+    // One round trip: a login is several statements already.
+    succeeded: () =>
+      settleHits(
         db,
         counters.filter((counter) => counter.onSuccess === "reset").map((counter) => counter.key),
-      );
-      await returnHits(
-        db,
         taken.filter((hit) => policy.get(hit.key) === "return"),
-      );
-    },
+      ),
   };
 }
 

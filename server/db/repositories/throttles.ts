@@ -60,17 +60,30 @@ export async function takeHits(db: Executor, rules: readonly CounterRule[]): Pro
   }));
 }
 
-/** Gives a hit back to its window (nothing, once that window is over). */
-export async function returnHits(db: Executor, taken: readonly Pick<TakenHit, "key" | "window">[]) {
-  for (const { key, window } of taken) {
-    await db
-      .updateTable("throttles")
-      .set({ hits: sql`greatest(hits - 1, 0)` })
-      .where("key", "=", key)
-      .where("window_started_at", "=", sql<Date>`${window}::timestamptz`)
-      .execute();
-  }
+/**
+ * What an attempt leaves behind, in one statement: the `clear` counters go,
+ * and each hit in `giveBack` returns to its window (nothing, once that window
+ * is over). A key is in one list or the other, never both. The update runs
+ * before the delete (PostgreSQL finishes an unread data-modifying CTE last),
+ * in every caller alike, so two callers never lock the same rows in opposite orders.
+ */
+export async function settleHits(
+  db: Executor,
+  clear: readonly string[],
+  giveBack: readonly Pick<TakenHit, "key" | "window">[],
+): Promise<void> {
+  if (clear.length === 0 && giveBack.length === 0) return;
+  await sql`
+    with cleared as (delete from throttles where key = any(${clear}::varchar[]))
+    update throttles t set hits = greatest(t.hits - 1, 0)
+      from unnest(${giveBack.map((hit) => hit.key)}::varchar[], ${giveBack.map((hit) => hit.window)}::timestamptz[])
+           as r(key, window_started_at)
+     where t.key = r.key and t.window_started_at = r.window_started_at`.execute(db);
 }
+
+/** Gives hits back to their windows (nothing, once a window is over). */
+export const returnHits = (db: Executor, taken: readonly Pick<TakenHit, "key" | "window">[]) =>
+  settleHits(db, [], taken);
 
 export async function clearKeys(db: Executor, keys: readonly string[]): Promise<void> {
   if (keys.length > 0) await db.deleteFrom("throttles").where("key", "in", keys).execute();
