@@ -61,19 +61,15 @@ export function createHttpServer(deps: Deps, lifecycle: Lifecycle = { draining: 
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(req.method ?? "", route, res.statusCode, seconds);
-      if (!accessLog.isLevelEnabled("info")) return;
       // Paths only: a query string may carry what should not be logged.
-      accessLog.info(
-        {
-          requestId,
-          method: req.method,
-          path: pathname,
-          route,
-          status: res.statusCode,
-          ms: Math.round(seconds * 1000),
-        },
-        "request",
-      );
+      accessLog({
+        requestId,
+        method: req.method ?? "",
+        path: pathname,
+        route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+      });
     });
 
     // What every response carries. Answers of our own write them with the status line in one
