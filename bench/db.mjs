@@ -56,7 +56,7 @@ export async function seedUsers(url, count, { passwordColumn = "password_hash" }
        from users u, generate_series(1, $1) n`,
       [TASKS_PER_USER],
     );
-    await client.query("analyze");
+    // No analyze, as ../shared/bench seeds (see bench/README.md, "Reading the numbers").
     return rows.map((row) => row.id).sort((a, b) => a - b);
   });
 }
