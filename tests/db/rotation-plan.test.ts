@@ -113,3 +113,67 @@ function claims() {
   const iat = Math.floor(Date.now() / 1000);
   return { iat, exp: iat + 86_400 };
 }
+
+/**
+ * A server's connections live long, and PostgreSQL keeps a prepared
+ * statement's generic plan until the tables are analyzed again (with
+ * autovacuum off, or behind: never). The plan made at the first refreshes, on
+ * nearly empty tables, must stay a few page reads once the user has thousands
+ * of tokens and sessions: reached through `user_id`, every refresh read all of
+ * them, and `npm run bench`'s S2 cost PostgreSQL 0.9 -> 2.1 ms a refresh over three rounds.
+ */
+describe("the rotation's plan, cached while the tables were small", () => {
+  let fresh: TestDatabase;
+  beforeAll(async () => {
+    fresh = await createTestDatabase();
+  });
+  afterAll(() => fresh.close());
+
+  it("still reads a few pages after the user has rotated thousands of times", async () => {
+    const { db } = fresh;
+    const [user] = (
+      await sql<{ id: number }>`
+        insert into users (username, email, password_hash) values ('cached-plan', 'cached-plan@example.com', 'x')
+        returning id`.execute(db)
+    ).rows;
+    const userId = (user as { id: number }).id;
+    await sql`insert into refresh_families (id, user_id, expires_at)
+              select 'cached-family-' || f, ${userId}, now() + interval '30 days' from generate_series(1, 3) f`.execute(
+      db,
+    );
+    await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at)
+              select 'cached-' || f, ${userId}, 'cached-family-' || f, now() + interval '1 day'
+              from generate_series(1, 3) f`.execute(db);
+    const literal = (value: unknown) => (value === null || value === undefined ? "null" : `'${String(value)}'`);
+    const execute = (jti: string, next: string) => {
+      const { sql: text, parameters } = rotationStatement(jti, userId, { jti: next, ...claims() }, {}).compile(db);
+      return { text, call: `execute cached_rotation(${parameters.map(literal).join(", ")})` };
+    };
+    await db.connection().execute(async (connection) => {
+      await sql.raw("set plan_cache_mode = force_generic_plan").execute(connection);
+      const first = execute("cached-1", "cached-1-next");
+      await sql.raw(`prepare cached_rotation as ${first.text}`).execute(connection);
+      // Planned now, on three tokens and three sessions.
+      await sql.raw(first.call).execute(connection);
+      // Then the user's history grows: 2,000 sessions, 20,000 rotated tokens.
+      await sql`insert into refresh_families (id, user_id, expires_at)
+                  select 'history-family-' || f, ${userId}, now() + interval '30 days'
+                  from generate_series(1, 2000) f`.execute(connection);
+      await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at, revoked_at, revoke_reason)
+                  select 'history-' || t, ${userId}, 'history-family-' || (1 + t % 2000), now() + interval '1 day',
+                         now(), 'rotated'
+                  from generate_series(1, 20000) t`.execute(connection);
+      const { rows } = await sql
+        .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
+          `explain (analyze, buffers, format json) ${execute("cached-2", "cached-2-next").call}`,
+        )
+        .execute(connection);
+      await sql.raw("deallocate cached_rotation").execute(connection);
+      await sql.raw("reset plan_cache_mode").execute(connection);
+      const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
+      expect(indexesOf(plan)).not.toContain("refresh_tokens_user_id_idx");
+      expect(indexesOf(plan)).not.toContain("refresh_families_user_id_idx");
+      expect(plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]).toBeLessThan(100);
+    });
+  });
+});

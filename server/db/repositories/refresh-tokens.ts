@@ -134,7 +134,11 @@ export interface Rotated {
  * Every row is reached by its primary key, each through an equality with a
  * single value: written as one join, the plan depended on statistics, and on
  * tables analyzed while nearly empty PostgreSQL scanned every live session on
- * each refresh (tests/db/rotation-plan.test.ts). `t.revoked_at is null` stays
+ * each refresh. The token and the session are read by their keys alone, each
+ * in a CTE of its own, and the user compared after: with the user's id in the
+ * same scan, a plan made while the tables were small (and kept by the prepared
+ * statement) went through `user_id` and read the user's whole history on every
+ * refresh (tests/db/rotation-plan.test.ts). `t.revoked_at is null` stays
  * on the updated row itself, so that of concurrent rotations exactly one matches.
  */
 export function rotationStatement(
@@ -169,12 +173,14 @@ function rotationValues(
 function rotationSql({ oldJti, userId, nextJti, iat, exp, ip, userAgent }: RotationValues) {
   return sql<{ family_id: string; token_version: number; amr: string; auth_time: number }>`
     with token as materialized (
-      select family_id from refresh_tokens where jti = ${oldJti} and user_id = ${userId}
-    ), family as materialized (
-      select f.id, f.expires_at, f.amr, f.auth_time, u.token_version from refresh_families f, users u
-       where f.id = (select family_id from token)
+      select family_id, user_id from refresh_tokens where jti = ${oldJti}
+    ), session as materialized (
+      select f.id, f.user_id, f.expires_at, f.amr, f.auth_time from refresh_families f
+       where f.id = (select family_id from token where user_id = ${userId})
          and f.revoked_at is null and f.expires_at > now()
-         and u.id = ${userId} and u.id = f.user_id and u.is_active
+    ), family as materialized (
+      select s.id, s.expires_at, s.amr, s.auth_time, u.token_version from session s, users u
+       where u.id = ${userId} and u.id = s.user_id and u.is_active
     ), consumed as (
       update refresh_tokens t
          set revoked_at = now(), revoke_reason = 'rotated', successor_jti = ${nextJti}
