@@ -1,8 +1,8 @@
-import type { KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { takeHits } from "../../server/db/repositories/throttles.js";
 import { takeAttempt } from "../../server/services/throttle.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { countingStatements } from "../helpers/statements.js";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -14,26 +14,13 @@ const limit = { limit: 5, windowSeconds: 600 };
 const hitsOf = async (key: string) =>
   (await database.db.selectFrom("throttles").select("hits").where("key", "=", key).executeTakeFirst())?.hits;
 
-/** The database with a plugin that counts the statements that reach it. */
-function counted() {
-  const counter = { statements: 0 };
-  const plugin: KyselyPlugin = {
-    transformQuery: ({ node }) => node,
-    transformResult: async ({ result }) => {
-      counter.statements += 1;
-      return result;
-    },
-  };
-  return { db: database.db.withPlugin(plugin), counter };
-}
-
 describe("a successful attempt settles its counters", () => {
   it("in one statement: the account's counter goes, the IP's hit is given back, others' hits stay", async () => {
     const [account, ip] = ["settle:account", "settle:ip"];
     // Hits of other attempts already on the IP's counter.
     await takeHits(database.db, [{ key: ip, maxHits: 5, windowSeconds: 600 }]);
     await takeHits(database.db, [{ key: ip, maxHits: 5, windowSeconds: 600 }]);
-    const { db, counter } = counted();
+    const { db, counter } = countingStatements(database.db);
     const attempt = await takeAttempt(db, [
       { key: account, limit, onSuccess: "reset" },
       { key: ip, limit, onSuccess: "return" },

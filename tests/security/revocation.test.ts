@@ -1,10 +1,11 @@
-import { type KyselyPlugin, sql } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../../server/context.js";
 import { createCaller } from "../../server/routers/app.js";
 import { useTestApp } from "../helpers/app.js";
 import { client } from "../helpers/http.js";
 import { resetCredentials, startSmtp, type TestSmtp } from "../helpers/smtp.js";
+import { countingStatements } from "../helpers/statements.js";
 import { decodePayload } from "../helpers/tokens.js";
 import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 
@@ -150,15 +151,7 @@ describe("revocation reaches every token issued before it, to the instant", () =
   it("checks user and session in the one statement that already read the user: no extra round trip", async () => {
     const user = await account();
     const pair = await login(user.username);
-    const counter = { statements: 0 };
-    const counting: KyselyPlugin = {
-      transformQuery: ({ node }) => node,
-      transformResult: async ({ result }) => {
-        counter.statements += 1;
-        return result;
-      },
-    };
-    const db = app().db.db.withPlugin(counting);
+    const { db, counter } = countingStatements(app().db.db);
     const caller = createCaller(createContext({ ...app().app.deps, db }, { authorization: `Bearer ${pair.access}` }));
     await caller.user.me();
     expect(counter.statements).toBe(1);

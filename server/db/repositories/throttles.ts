@@ -85,9 +85,8 @@ export async function settleHits(
 export const returnHits = (db: Executor, taken: readonly Pick<TakenHit, "key" | "window">[]) =>
   settleHits(db, [], taken);
 
-export async function clearKeys(db: Executor, keys: readonly string[]): Promise<void> {
-  if (keys.length > 0) await db.deleteFrom("throttles").where("key", "in", keys).execute();
-}
+/** Deletes the counters (a lockout lifted). */
+export const clearKeys = (db: Executor, keys: readonly string[]): Promise<void> => settleHits(db, keys, []);
 
 /** Counters whose window ended more than `olderThanSeconds` ago can go. */
 export async function deleteStaleThrottles(db: Executor, olderThanSeconds: number, limit: number): Promise<number> {
