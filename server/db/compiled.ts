@@ -50,7 +50,25 @@ export function compiledStatement<V extends object, R>(
     for (const name in values) key += values[name] === undefined ? "0" : "1";
     const { sql, slots } = shapes.get(key) ?? compile(db, values, shape, key);
     const parameters = slots.map((slot) => ("name" in slot ? values[slot.name] : slot.constant));
-    const { rows } = await db.executeQuery<R>(CompiledQuery.raw(sql, parameters));
-    return rows;
+    return runStatement<R>(db, sql, parameters);
   };
+}
+
+type Runner = <R>(sql: string, parameters: readonly unknown[]) => Promise<R[]>;
+const runners = new WeakMap<Executor, Runner>();
+
+/**
+ * Statements on `db` itself (not a transaction, not a copy with plugins) go
+ * through `run` instead of Kysely's executor: its dozen async steps per
+ * statement were a measurable share of a light request (bench/README.md).
+ */
+export function runStatementsWith(db: Executor, run: Runner): void {
+  runners.set(db, run);
+}
+
+/** One compiled statement's rows. */
+export function runStatement<R>(db: Executor, sql: string, parameters: readonly unknown[]): Promise<R[]> {
+  const run = runners.get(db);
+  if (run) return run<R>(sql, parameters);
+  return db.executeQuery<R>(CompiledQuery.raw(sql, parameters as unknown[])).then(({ rows }) => rows);
 }

@@ -1,6 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { Kysely, type Transaction } from "kysely";
 import pg from "pg";
+import { runStatementsWith } from "./compiled.js";
 import { PgDialect } from "./pg-dialect.js";
 import { type Opener, openDirectory, socketAddress } from "./pglite/directory.js";
 import { PgliteSession } from "./pglite/session.js";
@@ -94,7 +95,9 @@ export function pgliteHandle(pglite: PGlite, session = new PgliteSession()): Dat
 }
 
 function poolHandle(pool: pg.Pool, preparedStatements: boolean, kind: DatabaseHandle["kind"]): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PgDialect({ pool, preparedStatements }) });
+  const dialect = new PgDialect({ pool, preparedStatements });
+  const db = new Kysely<Database>({ dialect });
+  runStatementsWith(db, dialect.runStatement);
   return { db, kind, runScript: (text) => runScriptOnPool(pool, text), close: () => db.destroy() };
 }
 

@@ -30,13 +30,20 @@ export interface PgDialectOptions {
 }
 
 export class PgDialect implements Dialect {
-  constructor(private readonly options: PgDialectOptions) {}
+  private readonly driver: PgDriver;
+
+  constructor(options: PgDialectOptions) {
+    this.driver = new PgDriver(options.pool, options.preparedStatements ? new StatementNames() : undefined);
+  }
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PgDriver(this.options.pool, this.options.preparedStatements ? new StatementNames() : undefined);
+    return this.driver;
   }
+  /** One statement on a connection of its own, without Kysely's executor (see `runStatement`). */
+  readonly runStatement = <R>(sql: string, parameters: readonly unknown[]): Promise<R[]> =>
+    this.driver.runStatement(sql, parameters);
   createQueryCompiler() {
     return new PostgresQueryCompiler();
   }
@@ -73,13 +80,36 @@ class PgDriver implements Driver {
   async init() {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const client = await this.pool.connect();
+    return this.connectionOf(await this.pool.connect());
+  }
+
+  private connectionOf(client: pg.PoolClient): PgConnection {
     let connection = this.connections.get(client);
     if (!connection) {
       connection = new PgConnection(client, this.names);
       this.connections.set(client, connection);
     }
     return connection;
+  }
+
+  /**
+   * What acquiring, executing and releasing through Kysely do for one
+   * statement, with callbacks and one promise instead of a dozen async steps.
+   */
+  runStatement<R>(sql: string, parameters: readonly unknown[]): Promise<R[]> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client, release) => {
+        if (error || !client) {
+          reject(error);
+          return;
+        }
+        this.connectionOf(client).send<R & pg.QueryResultRow>(sql, parameters as unknown[], (failure, result) => {
+          release();
+          if (failure) reject(failure);
+          else resolve((Array.isArray(result) ? result.at(-1) : result)?.rows ?? []);
+        });
+      });
+    });
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
@@ -116,11 +146,7 @@ class PgConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const values = compiled.parameters as unknown[];
-    // Statements without parameters (BEGIN, COMMIT, a migration's script)
-    // go as simple queries: nothing to bind, and a script may hold several.
-    const name = values.length > 0 ? this.names?.nameOf(compiled.sql) : undefined;
-    const result = await this.submit<R & pg.QueryResultRow>(compiled.sql, values, name);
+    const result = await this.submit<R & pg.QueryResultRow>(compiled.sql, compiled.parameters as unknown[]);
     // A script of several statements answers one result each; the last one counts.
     const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<R & pg.QueryResultRow>;
     const changed = ["INSERT", "UPDATE", "DELETE", "MERGE"].includes(last.command);
@@ -130,6 +156,15 @@ class PgConnection implements DatabaseConnection {
     };
   }
 
+  private submit<T extends pg.QueryResultRow>(text: string, values: unknown[]) {
+    return new Promise<pg.QueryResult<T> | pg.QueryResult<T>[]>((resolve, reject) => {
+      this.send<T>(text, values, (error, result) => {
+        if (error) reject(error);
+        else resolve(result);
+      });
+    });
+  }
+
   /**
    * `client.query(config)` copies a config object property descriptor by
    * property descriptor before it builds its Query, which took more
@@ -137,15 +172,17 @@ class PgConnection implements DatabaseConnection {
    * (bench/README.md). A Query built from the text alone copies nothing; the
    * name is its own field, read when it is sent.
    */
-  private submit<T extends pg.QueryResultRow>(text: string, values: unknown[], name: string | undefined) {
-    return new Promise<pg.QueryResult<T> | pg.QueryResult<T>[]>((resolve, reject) => {
-      const query: Query<T> & { name?: string } = new Query<T>(text, values, (error, result) => {
-        if (error) reject(error);
-        else resolve(result);
-      });
-      if (name) query.name = name;
-      this.client.query(query);
-    });
+  send<T extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    done: (error: Error | undefined, result: pg.QueryResult<T> | pg.QueryResult<T>[]) => void,
+  ): void {
+    // Statements without parameters (BEGIN, COMMIT, a migration's script)
+    // go as simple queries: nothing to bind, and a script may hold several.
+    const name = values.length > 0 ? this.names?.nameOf(text) : undefined;
+    const query: Query<T> & { name?: string } = new Query<T>(text, values, done as never);
+    if (name) query.name = name;
+    this.client.query(query);
   }
 
   // biome-ignore lint/correctness/useYield: nothing here streams; fail loudly if asked.
