@@ -19,7 +19,7 @@ type AuthDeps = Pick<Deps, "db" | "tokens" | "hasher" | "secrets" | "config">;
 export async function obtainTokenPair(deps: AuthDeps, client: Client, username: string, password: string) {
   const login: PasswordLogin = await passwordLogin(deps, client, username, password, "token");
   await refuseUnverifiedEmail(deps, login.user);
-  await requireSecondStep(deps, login.user, client, "token");
+  await requireSecondStep(deps, login.user, client, "token", login.secondFactors);
   const pair = await startSession(deps, login.user, client, "token", amrOf([{ factor: "password" }]));
   return { pair, deviceToken: login.deviceToken };
 }

@@ -38,14 +38,18 @@ export async function requestOtp(
   input: OtpRequestInput,
   client: Client,
 ): Promise<{ message: MessageOutput; deviceToken: string }> {
-  const { user, deviceToken } = await passwordLogin(deps, client, input.username, input.password, "otp_login").catch(
-    (error: unknown) => {
-      throw error instanceof AppError && error.code === "authentication_failed" ? invalidCredentials() : error;
-    },
-  );
+  const { user, secondFactors, deviceToken } = await passwordLogin(
+    deps,
+    client,
+    input.username,
+    input.password,
+    "otp_login",
+  ).catch((error: unknown) => {
+    throw error instanceof AppError && error.code === "authentication_failed" ? invalidCredentials() : error;
+  });
   await refuseUnverifiedEmail(deps, user);
   // The email code is a second step only for accounts with nothing stronger.
-  await requireSecondStep(deps, user, client, "otp_login");
+  await requireSecondStep(deps, user, client, "otp_login", secondFactors);
   // Accounts imported from Django may have none; the password was right, so saying so reveals nothing.
   if (user.email === "") throw fieldError(NON_FIELD_ERRORS, "This account has no email address to send a code to.");
   await consumeQuota(deps.db, [[keys.otpMailAccount(user.id), LIMITS.otpMailAccount]]);

@@ -1,7 +1,8 @@
 import type { Client } from "../client-info.js";
 import { isStorableText, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from "../contracts/fields.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
-import { findUserByUsername, type User, upgradePasswordHash } from "../db/repositories/users.js";
+import type { SecondFactors } from "../db/repositories/second-factors.js";
+import { findLoginUser, findUserByUsername, type User, upgradePasswordHash } from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
 import { deviceIdFor, issueDeviceToken } from "./device-tokens.js";
@@ -94,6 +95,8 @@ export async function guardPasswordAttempt(
 
 export interface PasswordLogin {
   user: User;
+  /** What the account must finish the login with, read with the user (before the password was checked). */
+  secondFactors: SecondFactors;
   /** Proof for this client's next attempts (see device-tokens.ts), for the transport to hand back. */
   deviceToken: string;
 }
@@ -110,7 +113,8 @@ export async function passwordLogin(
   const name = searchableUsername(username);
   const audit = { username: name, path };
   // Read before the attempt is counted (nothing is hashed yet): a device token is checked against the account as it is.
-  const found = { user: name === undefined ? undefined : await findUserByUsername(deps.db, name) };
+  const account = name === undefined ? undefined : await findLoginUser(deps.db, name);
+  const found = { user: account?.user };
   const counters = loginCounters(deps, client, username, found.user);
   const ok = await guardPasswordAttempt(deps, client, counters, audit, async () => {
     user = await authenticateWithPassword(deps, username, password, found).catch((error: unknown) => {
@@ -119,8 +123,12 @@ export async function passwordLogin(
     });
     return user !== undefined;
   });
-  if (!ok || !user) throw invalidCredentials();
-  return { user, deviceToken: issueDeviceToken(deps.secrets, { ...user, username }) };
+  if (!ok || !user || !account) throw invalidCredentials();
+  return {
+    user,
+    secondFactors: account.secondFactors,
+    deviceToken: issueDeviceToken(deps.secrets, { ...user, username }),
+  };
 }
 
 /** The signed-in owner's own budget for old passwords (changing the password): no stranger can spend it. */

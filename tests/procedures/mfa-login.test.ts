@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createContext } from "../../server/context.js";
 import { createSecrets } from "../../server/crypto/secrets.js";
 import { replaceOtpCode } from "../../server/db/repositories/otp-codes.js";
+import { createCaller } from "../../server/routers/app.js";
 import { TEST_SIGNING_KEY, useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
 import { currentStep, STEP_MS, totpCode, withTotp } from "../helpers/mfa.js";
+import { countingStatements } from "../helpers/statements.js";
 import { decodePayload } from "../helpers/tokens.js";
 import { STRONG_PASSWORD, signUp } from "../helpers/users.js";
 
@@ -82,6 +85,22 @@ describe("the password step of an account with a second factor", () => {
     const { account } = await signUp(app());
     const pair = await app().caller().auth.obtainToken({ username: account.username, password: STRONG_PASSWORD });
     expect(decodePayload(pair.access).amr).toEqual(["pwd"]);
+  });
+
+  it("reads the second factors with the user: four statements for a login, with a second factor or without", async () => {
+    const { account: plain } = await signUp(app());
+    const { account: guarded } = await withTotp(app());
+    const { db, counter } = countingStatements(app().db.db);
+    const caller = createCaller(createContext({ ...app().app.deps, db }));
+    // The user with its factors, the attempt counted, the counters settled, then the session...
+    await caller.auth.obtainToken({ username: plain.username, password: STRONG_PASSWORD });
+    expect(counter.statements).toBe(4);
+    counter.statements = 0;
+    // ...or the ticket and its audit row (in a transaction, whose begin and commit the plugin does not see).
+    expect(
+      (await appError(caller.auth.obtainToken({ username: guarded.username, password: STRONG_PASSWORD }))).code,
+    ).toBe("mfa_required");
+    expect(counter.statements).toBe(3 + 2);
   });
 });
 

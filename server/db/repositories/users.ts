@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Upd
 import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import type { Database, UsersTable } from "../schema.js";
+import { type SecondFactorRow, type SecondFactors, secondFactorColumns, toSecondFactors } from "./second-factors.js";
 import { sessionIsLive } from "./sessions.js";
 
 export interface User {
@@ -141,6 +142,20 @@ export async function findUserById(db: Executor, id: number): Promise<User | und
 export async function findUserByUsername(db: Executor, username: string): Promise<User | undefined> {
   const row = await db.selectFrom("users").select(columns).where("username", "=", username).executeTakeFirst();
   return row && toUser(row);
+}
+
+// A password login reads the user and, for after the password, the second factors in one round trip.
+const loginUser = compiledStatement((db, v: { username: string }) =>
+  db.selectFrom("users").select(columns).select(secondFactorColumns).where("username", "=", v.username),
+);
+
+/** The user a password login names, with the second factors it must finish with. */
+export async function findLoginUser(
+  db: Executor,
+  username: string,
+): Promise<{ user: User; secondFactors: SecondFactors } | undefined> {
+  const [row] = await loginUser(db, { username });
+  return row && { user: toUser(row), secondFactors: toSecondFactors(row as SecondFactorRow) };
 }
 
 /** Which of a username and an email (ignoring case) are already taken; undefined ones are not looked up. */

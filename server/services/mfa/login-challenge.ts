@@ -3,7 +3,7 @@ import type { Client } from "../../client-info.js";
 import type { MfaMethod } from "../../contracts/errors.js";
 import { recordEvent } from "../../db/repositories/auth-events.js";
 import { insertMfaChallenge } from "../../db/repositories/mfa-challenges.js";
-import { findSecondFactors } from "../../db/repositories/second-factors.js";
+import { findSecondFactors, type SecondFactors } from "../../db/repositories/second-factors.js";
 import type { User } from "../../db/repositories/users.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
@@ -19,7 +19,10 @@ export const MFA_TOKEN_TRIES = 5;
  * changed) still counts: it is refused at the second step, never skipped.
  */
 export async function secondFactorMethods(deps: Pick<Deps, "db">, user: User): Promise<MfaMethod[]> {
-  const factors = await findSecondFactors(deps.db, user.id);
+  return methodsOf(await findSecondFactors(deps.db, user.id));
+}
+
+function methodsOf(factors: SecondFactors): MfaMethod[] {
   const methods: MfaMethod[] = [];
   if (factors.totp) methods.push("totp");
   if (factors.totp && factors.unusedRecoveryCodes > 0) methods.push("recovery_code");
@@ -30,15 +33,17 @@ export async function secondFactorMethods(deps: Pick<Deps, "db">, user: User): P
 /**
  * After a right password: an account with a second factor gets no tokens but
  * `mfa_required`, with a fresh single-use ticket for the second step (stored
- * as a hash) and the methods it can take.
+ * as a hash) and the methods it can take. `factors`, when the login already
+ * read them with the user, saves reading them again.
  */
 export async function requireSecondStep(
   deps: Pick<Deps, "db" | "secrets">,
   user: User,
   client: Client,
   path: string,
+  factors?: SecondFactors,
 ): Promise<void> {
-  const methods = await secondFactorMethods(deps, user);
+  const methods = factors ? methodsOf(factors) : await secondFactorMethods(deps, user);
   if (methods.length === 0) return;
   const token = randomBytes(32).toString("base64url");
   await deps.db.transaction().execute(async (trx) => {
