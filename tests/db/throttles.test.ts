@@ -1,7 +1,9 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { takeHits } from "../../server/db/repositories/throttles.js";
+import { connectDatabase, type Executor } from "../../server/db/connect.js";
+import { clearKeys, returnHits, takeHits } from "../../server/db/repositories/throttles.js";
 import { takeAttempt } from "../../server/services/throttle.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { createTestDatabase, preparedStatements, type TestDatabase } from "../helpers/database.js";
 import { countingStatements } from "../helpers/statements.js";
 
 let database: TestDatabase;
@@ -59,5 +61,76 @@ describe("a successful attempt settles its counters", () => {
     expect(await hitsOf(ip)).toBe(40);
     await Promise.all(attempts.map((attempt) => attempt.succeeded()));
     expect([await hitsOf(account), await hitsOf(ip)]).toEqual([undefined, 0]);
+  });
+});
+
+describe("counters taken and settled at once", () => {
+  it("never wait on each other in a cycle: takes and settles of the same counters, interleaved, all finish", async () => {
+    // As in a login: the account's key sorts before the IP's; takes lock in key order.
+    const [account, ip] = ["interleave:a-account", "interleave:b-ip"];
+    const big = { limit: 100_000, windowSeconds: 600 };
+    const counters = [
+      { key: account, limit: big, onSuccess: "reset" as const },
+      { key: ip, limit: big, onSuccess: "return" as const },
+    ];
+    for (let round = 0; round < 20; round += 1) {
+      const first = await Promise.all(Array.from({ length: 20 }, () => takeAttempt(database.db, counters)));
+      await Promise.all([
+        ...first.map((attempt) => attempt.succeeded()),
+        ...Array.from({ length: 20 }, () => takeAttempt(database.db, counters).then((attempt) => attempt.succeeded())),
+      ]);
+    }
+    expect(await hitsOf(ip)).toBe(0);
+  });
+});
+
+describe("a counter's own commit", () => {
+  /**
+   * `synchronous_commit` as the statement leaves it in its transaction: a
+   * transaction begun by hand on a single connection, which Kysely does not
+   * know is one, stands for the statement's own.
+   */
+  async function settingAfter(statement: (db: Executor) => Promise<unknown>) {
+    const single = database.url
+      ? await connectDatabase({
+          url: database.url,
+          pgliteDir: "",
+          poolSize: 1,
+          preparedStatements: preparedStatements(),
+        })
+      : database;
+    try {
+      await sql`begin`.execute(single.db);
+      await statement(single.db);
+      const { rows } = await sql<{ value: string }>`select current_setting('synchronous_commit') as value`.execute(
+        single.db,
+      );
+      await sql`rollback`.execute(single.db);
+      return rows[0]?.value;
+    } finally {
+      if (single !== database) await single.close();
+    }
+  }
+
+  it("does not wait for the disk: taking, giving back and clearing, whatever they find", async () => {
+    expect(await settingAfter((db) => takeHits(db, [{ key: "commit:take", maxHits: 5, windowSeconds: 60 }]))).toBe(
+      "off",
+    );
+    expect(await settingAfter((db) => clearKeys(db, ["commit:nothing-there"]))).toBe("off");
+    expect(await settingAfter((db) => returnHits(db, [{ key: "commit:nothing-there", window: "2000-01-01" }]))).toBe(
+      "off",
+    );
+    // Only for that transaction.
+    expect(await settingAfter(async () => undefined)).toBe("on");
+  });
+
+  it("inside a caller's transaction leaves the caller's commit as it is", async () => {
+    const setting = await database.db.transaction().execute(async (trx) => {
+      await takeHits(trx, [{ key: "commit:in-transaction", maxHits: 5, windowSeconds: 60 }]);
+      await clearKeys(trx, ["commit:in-transaction"]);
+      const { rows } = await sql<{ value: string }>`select current_setting('synchronous_commit') as value`.execute(trx);
+      return rows[0]?.value;
+    });
+    expect(setting).toBe("on");
   });
 });

@@ -111,6 +111,20 @@ describe("attempts are counted before they are evaluated", () => {
     expect(passwordChecks() - before).toBe(LIMITS.passwordIp.limit);
   });
 
+  it("lets one account log in many times at once from one address: every login gets its tokens", async () => {
+    // Two tabs, a retry: takes and settles of the same two counters interleave (they once deadlocked).
+    const { username } = await account();
+    const ip = newIp();
+    for (let round = 0; round < 8; round += 1) {
+      const logins = await Promise.all(
+        Array.from({ length: LIMITS.passwordAccount.limit }, () =>
+          api.post("/api/token/", { username, password: STRONG_PASSWORD }, from(ip)),
+        ),
+      );
+      expect(statuses(logins)).toEqual({ 200: LIMITS.passwordAccount.limit });
+    }
+  });
+
   it("gives successful logins their IP hit back: a busy office is never throttled for logging in", async () => {
     const office = await Promise.all(Array.from({ length: 50 }, () => account()));
     const ip = newIp();

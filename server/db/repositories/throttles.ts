@@ -23,6 +23,16 @@ export interface TakenHit {
 }
 
 /**
+ * A counter is not worth a flush to disk: it commits without waiting for one
+ * (`synchronous_commit` off for its own transaction; a crash of PostgreSQL
+ * forgets at most the last moments of hits, as a counter kept in memory would
+ * forget them all). Inside a caller's transaction it changes nothing: that
+ * commit is the caller's to make durable.
+ */
+const commitSetting = (db: Executor) =>
+  db.isTransaction ? sql`null` : sql`set_config('synchronous_commit', 'off', true)`;
+
+/**
  * One hit on each counter, in one statement (so concurrent callers are ordered
  * by the row locks), in key order (so two callers never wait on each other in
  * a cycle). A window that is over starts again at this hit.
@@ -50,7 +60,7 @@ export async function takeHits(db: Executor, rules: readonly CounterRule[]): Pro
       max_hits = excluded.max_hits
     returning key, hits, max_hits, window_started_at::text as window_text,
               greatest(1, ceil(extract(epoch from window_started_at + make_interval(secs => window_seconds) - now())))::int
-                as seconds_left`.execute(db);
+                as seconds_left, ${commitSetting(db)} as commit_setting`.execute(db);
   return rows.map((row) => ({
     key: row.key,
     hits: row.hits,
@@ -63,9 +73,10 @@ export async function takeHits(db: Executor, rules: readonly CounterRule[]): Pro
 /**
  * What an attempt leaves behind, in one statement: the `clear` counters go,
  * and each hit in `giveBack` returns to its window (nothing, once that window
- * is over). A key is in one list or the other, never both. The update runs
- * before the delete (PostgreSQL finishes an unread data-modifying CTE last),
- * in every caller alike, so two callers never lock the same rows in opposite orders.
+ * is over). A key is in one list or the other, never both. Every row it
+ * changes is locked first, in key order, as `takeHits` locks them: a take and
+ * a settle of the same counters (one account logging in twice at once) never
+ * wait on each other in a cycle.
  */
 export async function settleHits(
   db: Executor,
@@ -73,12 +84,19 @@ export async function settleHits(
   giveBack: readonly Pick<TakenHit, "key" | "window">[],
 ): Promise<void> {
   if (clear.length === 0 && giveBack.length === 0) return;
+  const returnedKeys = giveBack.map((hit) => hit.key);
   await sql`
-    with cleared as (delete from throttles where key = any(${clear}::varchar[]))
-    update throttles t set hits = greatest(t.hits - 1, 0)
-      from unnest(${giveBack.map((hit) => hit.key)}::varchar[], ${giveBack.map((hit) => hit.window)}::timestamptz[])
-           as r(key, window_started_at)
-     where t.key = r.key and t.window_started_at = r.window_started_at`.execute(db);
+    with locked as (
+      select key from throttles where key = any(${[...clear, ...returnedKeys]}::varchar[]) order by key for update
+    ),
+    returned as (
+      update throttles t set hits = greatest(t.hits - 1, 0)
+        from unnest(${returnedKeys}::varchar[], ${giveBack.map((hit) => hit.window)}::timestamptz[])
+             as r(key, window_started_at)
+       where t.key = r.key and t.window_started_at = r.window_started_at and t.key in (select key from locked)
+    ),
+    cleared as (delete from throttles where key = any(${clear}::varchar[]) and key in (select key from locked))
+    select ${commitSetting(db)} as commit_setting`.execute(db);
 }
 
 /** Gives hits back to their windows (nothing, once a window is over). */
