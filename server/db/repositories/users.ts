@@ -67,6 +67,12 @@ export interface TokenClaims {
  * has not revoked every token since (the same token version), and the
  * token's session, if it names one, has not ended. Statements that check a
  * token themselves use it as a condition; `findTokenUser` reads it as a column.
+ *
+ * The session is read by its key alone, once, and its owner compared with
+ * the user after: correlated with `users.id`, the generic plan a connection
+ * made while the tables were small (and kept: nothing analyzed them again)
+ * read the session through `refresh_families.user_id`, once per task of a
+ * list, over every session the user ever had (tests/db/token-check-plan.test.ts).
  */
 export const acceptsToken = (claims: TokenClaims) => (eb: ExpressionBuilder<Database, "users">) =>
   eb.and([
@@ -76,12 +82,13 @@ export const acceptsToken = (claims: TokenClaims) => (eb: ExpressionBuilder<Data
     ...(claims.sid === undefined
       ? []
       : [
-          eb.exists(
+          eb(
+            "users.id",
+            "=",
             eb
               .selectFrom("refresh_families")
-              .select("refresh_families.id")
+              .select("refresh_families.user_id")
               .where("refresh_families.id", "=", claims.sid)
-              .whereRef("refresh_families.user_id", "=", "users.id")
               .where(sessionIsLive),
           ),
         ]),
