@@ -26,9 +26,11 @@ interface Compiled {
 export function compiledStatement<V extends object, R>(
   build: (db: Executor, values: V, shape: string) => Compilable<R>,
 ) {
-  const shapes = new Map<string, Compiled>();
+  // By shape, then by which values are defined (a bit each, in the values' order): a number key
+  // costs the lookup nothing, where a key string built per call had to be hashed every time.
+  const shapes = new Map<string, Map<number, Compiled>>();
 
-  const compile = (db: Executor, values: Record<string, unknown>, shape: string, key: string): Compiled => {
+  const compile = (db: Executor, values: Record<string, unknown>, shape: string, defined: number): Compiled => {
     const markers = Object.fromEntries(
       Object.entries(values).map(([name, value]) => [name, value === undefined ? undefined : { [MARKER]: name }]),
     ) as V;
@@ -40,15 +42,21 @@ export function compiledStatement<V extends object, R>(
     const unused = Object.keys(values).filter((name) => values[name] !== undefined && !used.has(name));
     if (unused.length > 0) throw new Error(`compiledStatement: ${unused.join(", ")} not bound as parameters`);
     const compiled = { sql, slots };
-    shapes.set(key, compiled);
+    let byDefined = shapes.get(shape);
+    if (!byDefined) shapes.set(shape, (byDefined = new Map()));
+    byDefined.set(defined, compiled);
     return compiled;
   };
 
   return async (db: Executor, given: V, shape = ""): Promise<R[]> => {
     const values = given as Record<string, unknown>;
-    let key = shape;
-    for (const name in values) key += values[name] === undefined ? "0" : "1";
-    const { sql, slots } = shapes.get(key) ?? compile(db, values, shape, key);
+    let defined = 0;
+    let bit = 1;
+    for (const name in values) {
+      if (values[name] !== undefined) defined += bit;
+      bit *= 2;
+    }
+    const { sql, slots } = shapes.get(shape)?.get(defined) ?? compile(db, values, shape, defined);
     const parameters = slots.map((slot) => ("name" in slot ? values[slot.name] : slot.constant));
     return runStatement<R>(db, sql, parameters);
   };
