@@ -42,9 +42,9 @@ export function compiledStatement<V extends object, R>(
     const unused = Object.keys(values).filter((name) => values[name] !== undefined && !used.has(name));
     if (unused.length > 0) throw new Error(`compiledStatement: ${unused.join(", ")} not bound as parameters`);
     const compiled = { sql, slots };
-    let byDefined = shapes.get(shape);
-    if (!byDefined) shapes.set(shape, (byDefined = new Map()));
+    const byDefined = shapes.get(shape) ?? new Map<number, Compiled>();
     byDefined.set(defined, compiled);
+    shapes.set(shape, byDefined);
     return compiled;
   };
 
