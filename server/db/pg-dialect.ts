@@ -106,7 +106,7 @@ class PgDriver implements Driver {
         this.connectionOf(client).send<R & pg.QueryResultRow>(sql, parameters as unknown[], (failure, result) => {
           release();
           if (failure) reject(failure);
-          else resolve((Array.isArray(result) ? result.at(-1) : result)?.rows ?? []);
+          else resolve(lastResult(result).rows ?? []);
         });
       });
     });
@@ -147,8 +147,7 @@ class PgConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.submit<R & pg.QueryResultRow>(compiled.sql, compiled.parameters as unknown[]);
-    // A script of several statements answers one result each; the last one counts.
-    const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<R & pg.QueryResultRow>;
+    const last = lastResult(result);
     const changed = ["INSERT", "UPDATE", "DELETE", "MERGE"].includes(last.command);
     return {
       rows: last.rows ?? [],
@@ -190,3 +189,7 @@ class PgConnection implements DatabaseConnection {
     throw new Error("streaming queries are not supported");
   }
 }
+
+/** A script of several statements answers one result each; the last one counts. */
+const lastResult = <T extends pg.QueryResultRow>(result: pg.QueryResult<T> | pg.QueryResult<T>[]) =>
+  (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<T>;

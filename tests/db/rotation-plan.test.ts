@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotationStatement } from "../../server/db/repositories/refresh-tokens.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { explainExecute, sqlLiteral } from "../helpers/plans.js";
 
 /**
  * The refresh hot path must not depend on fresh statistics: a new deployment,
@@ -14,18 +15,6 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 const USERS = 128;
 const FAMILIES = 512;
 const TOKENS_PER_FAMILY = 10;
-
-interface PlanNode {
-  "Index Name"?: string;
-  "Shared Hit Blocks": number;
-  "Shared Read Blocks": number;
-  Plans?: PlanNode[];
-}
-
-const indexesOf = (node: PlanNode): string[] => [
-  ...(node["Index Name"] ? [node["Index Name"]] : []),
-  ...(node.Plans ?? []).flatMap(indexesOf),
-];
 
 let database: TestDatabase;
 let userId: number;
@@ -65,25 +54,16 @@ describe("the one-statement rotation", () => {
         { jti: `plan-next-${mode}`, ...claims() },
         { ip: "127.0.0.1", userAgent: "plan-test" },
       ).compile(database.db);
-      const literal = (value: unknown) =>
-        value === null || value === undefined
-          ? "null"
-          : `'${(value instanceof Date ? value.toISOString() : String(value)).replaceAll("'", "''")}'`;
       await database.db
         .transaction()
         .execute(async (trx) => {
           await sql.raw(`set local plan_cache_mode = ${mode}`).execute(trx);
           await sql.raw(`prepare rotation_plan as ${statement.sql}`).execute(trx);
-          const { rows } = await sql
-            .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
-              `explain (analyze, buffers, format json) execute rotation_plan(${statement.parameters.map(literal).join(", ")})`,
-            )
-            .execute(trx);
+          const plan = await explainExecute(trx, "rotation_plan", statement.parameters);
           await sql.raw("deallocate rotation_plan").execute(trx);
-          const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
-          expect(indexesOf(plan)).not.toContain("refresh_tokens_user_id_idx");
+          expect(plan.indexes).not.toContain("refresh_tokens_user_id_idx");
           // The single join this replaced read about 2,000 pages here (every family, then its token); this reads about 30.
-          expect(plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]).toBeLessThan(100);
+          expect(plan.pages).toBeLessThan(100);
           throw new Rollback();
         })
         .catch((error: unknown) => {
@@ -144,17 +124,14 @@ describe("the rotation's plan, cached while the tables were small", () => {
     await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at)
               select 'cached-' || f, ${userId}, 'cached-family-' || f, now() + interval '1 day'
               from generate_series(1, 3) f`.execute(db);
-    const literal = (value: unknown) => (value === null || value === undefined ? "null" : `'${String(value)}'`);
-    const execute = (jti: string, next: string) => {
-      const { sql: text, parameters } = rotationStatement(jti, userId, { jti: next, ...claims() }, {}).compile(db);
-      return { text, call: `execute cached_rotation(${parameters.map(literal).join(", ")})` };
-    };
+    const execute = (jti: string, next: string) =>
+      rotationStatement(jti, userId, { jti: next, ...claims() }, {}).compile(db);
     await db.connection().execute(async (connection) => {
       await sql.raw("set plan_cache_mode = force_generic_plan").execute(connection);
       const first = execute("cached-1", "cached-1-next");
-      await sql.raw(`prepare cached_rotation as ${first.text}`).execute(connection);
+      await sql.raw(`prepare cached_rotation as ${first.sql}`).execute(connection);
       // Planned now, on three tokens and three sessions.
-      await sql.raw(first.call).execute(connection);
+      await sql.raw(`execute cached_rotation(${first.parameters.map(sqlLiteral).join(", ")})`).execute(connection);
       // Then the user's history grows: 2,000 sessions, 20,000 rotated tokens.
       await sql`insert into refresh_families (id, user_id, expires_at)
                   select 'history-family-' || f, ${userId}, now() + interval '30 days'
@@ -163,17 +140,12 @@ describe("the rotation's plan, cached while the tables were small", () => {
                   select 'history-' || t, ${userId}, 'history-family-' || (1 + t % 2000), now() + interval '1 day',
                          now(), 'rotated'
                   from generate_series(1, 20000) t`.execute(connection);
-      const { rows } = await sql
-        .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
-          `explain (analyze, buffers, format json) ${execute("cached-2", "cached-2-next").call}`,
-        )
-        .execute(connection);
+      const plan = await explainExecute(connection, "cached_rotation", execute("cached-2", "cached-2-next").parameters);
       await sql.raw("deallocate cached_rotation").execute(connection);
       await sql.raw("reset plan_cache_mode").execute(connection);
-      const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
-      expect(indexesOf(plan)).not.toContain("refresh_tokens_user_id_idx");
-      expect(indexesOf(plan)).not.toContain("refresh_families_user_id_idx");
-      expect(plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]).toBeLessThan(100);
+      expect(plan.indexes).not.toContain("refresh_tokens_user_id_idx");
+      expect(plan.indexes).not.toContain("refresh_families_user_id_idx");
+      expect(plan.pages).toBeLessThan(100);
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   type TokenClaims,
 } from "../../server/db/repositories/users.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { explainExecute, sqlLiteral } from "../helpers/plans.js";
 
 /**
  * Every statement that checks an access token itself (verify, the profile,
@@ -21,18 +22,6 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
  * `npm run bench`, S5's PostgreSQL CPU per list grew 0.13 → 0.20 ms over three
  * rounds, while S2 gave the same users new sessions.
  */
-
-interface PlanNode {
-  "Index Name"?: string;
-  "Shared Hit Blocks": number;
-  "Shared Read Blocks": number;
-  Plans?: PlanNode[];
-}
-
-const indexesOf = (node: PlanNode): string[] => [
-  ...(node["Index Name"] ? [node["Index Name"]] : []),
-  ...(node.Plans ?? []).flatMap(indexesOf),
-];
 
 let database: TestDatabase;
 let claims: TokenClaims;
@@ -65,9 +54,6 @@ async function statementOf(run: (db: Executor) => Promise<unknown>): Promise<Com
   return query;
 }
 
-const literal = (value: unknown) =>
-  value === null || value === undefined ? "null" : `'${String(value).replaceAll("'", "''")}'`;
-
 const statements: Array<[string, (db: Executor) => Promise<unknown>]> = [
   ["the task list", (db) => listTasks(db, { userId: claims.userId, token: claims }, {}, [])],
   ["the profile", (db) => findAcceptedProfile(db, claims)],
@@ -83,22 +69,17 @@ describe("a token's session check, planned while the tables were small", () => {
       for (const [i, { sql: text, parameters }] of prepared.entries()) {
         await sql.raw(`prepare token_check_${i} as ${text}`).execute(connection);
         // Planned now, on three sessions.
-        await sql.raw(`execute token_check_${i}(${parameters.map(literal).join(", ")})`).execute(connection);
+        await sql.raw(`execute token_check_${i}(${parameters.map(sqlLiteral).join(", ")})`).execute(connection);
       }
       await sql`insert into refresh_families (id, user_id, expires_at)
                 select 'token-plan-history-' || f, ${claims.userId}, now() + interval '30 days'
                 from generate_series(1, 5000) f`.execute(connection);
       const read: Record<string, number> = {};
       for (const [i, { what, parameters }] of prepared.entries()) {
-        const { rows } = await sql
-          .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
-            `explain (analyze, buffers, format json) execute token_check_${i}(${parameters.map(literal).join(", ")})`,
-          )
-          .execute(connection);
+        const plan = await explainExecute(connection, `token_check_${i}`, parameters);
         await sql.raw(`deallocate token_check_${i}`).execute(connection);
-        const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
-        expect(indexesOf(plan), what).not.toContain("refresh_families_user_id_idx");
-        read[what] = plan["Shared Hit Blocks"] + plan["Shared Read Blocks"];
+        expect(plan.indexes, what).not.toContain("refresh_families_user_id_idx");
+        read[what] = plan.pages;
       }
       await sql.raw("reset plan_cache_mode").execute(connection);
       return read;

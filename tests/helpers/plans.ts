@@ -1,0 +1,35 @@
+import { sql } from "kysely";
+import type { Executor } from "../../server/db/connect.js";
+
+// What PostgreSQL did for one `execute` of a prepared statement: the indexes
+// its plan used and the pages it read. The plan tests hold hot statements to a
+// few page reads under plans made while the tables were small.
+
+interface PlanNode {
+  "Index Name"?: string;
+  "Shared Hit Blocks": number;
+  "Shared Read Blocks": number;
+  Plans?: PlanNode[];
+}
+
+const indexesOf = (node: PlanNode): string[] => [
+  ...(node["Index Name"] ? [node["Index Name"]] : []),
+  ...(node.Plans ?? []).flatMap(indexesOf),
+];
+
+/** A parameter written into `execute name(…)`. */
+export const sqlLiteral = (value: unknown) =>
+  value === null || value === undefined
+    ? "null"
+    : `'${(value instanceof Date ? value.toISOString() : String(value)).replaceAll("'", "''")}'`;
+
+/** `execute name(parameters)` under EXPLAIN ANALYZE. */
+export async function explainExecute(db: Executor, name: string, parameters: readonly unknown[]) {
+  const { rows } = await sql
+    .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
+      `explain (analyze, buffers, format json) execute ${name}(${parameters.map(sqlLiteral).join(", ")})`,
+    )
+    .execute(db);
+  const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
+  return { indexes: indexesOf(plan), pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] };
+}
