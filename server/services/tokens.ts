@@ -1,7 +1,8 @@
 import { webcrypto } from "node:crypto";
 import { encodeHexLowerCase } from "@oslojs/encoding";
-import { type JSONWebKeySet, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import type { JSONWebKeySet } from "jose";
 import type { Config } from "../config/config.js";
+import { jwtSigner, verifyJwt } from "../crypto/jwt.js";
 import { texts } from "../errors.js";
 import { loadKeyring } from "./keyring.js";
 
@@ -79,11 +80,15 @@ export interface TokenService {
 
 const MAX_JTI_LENGTH = 64;
 
+/** The registered time claims as `verifyJwt` leaves them: absent, or numbers. */
+type JwtClaims = Record<string, unknown> & { exp?: number; iat?: number; ver?: unknown; user_id?: unknown };
+
 export const newJti = () => encodeHexLowerCase(webcrypto.getRandomValues(new Uint8Array(16)));
 
 export async function createTokenService(jwt: Config["jwt"], now: () => number = Date.now): Promise<TokenService> {
   const keyring = await loadKeyring(jwt);
-  const { signer, verificationKey, algorithms } = keyring;
+  const { keyFor, algorithms } = keyring;
+  const signed = jwtSigner(keyring.signer.header, keyring.signer.key);
   const lifetimes: Record<TokenType, number> = {
     access: jwt.accessTokenLifetime,
     refresh: jwt.refreshTokenLifetime,
@@ -107,15 +112,15 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
         ...(ver ? { ver } : {}),
         ...(auth ? { amr: [...auth.amr], auth_time: auth.authTime } : {}),
       };
-      const token = await new SignJWT(claims).setProtectedHeader(signer.header).sign(signer.key);
+      const token = await signed(claims);
       return { token, jti, iat, exp };
     },
 
     async verify(token, expected) {
       const current = now();
-      let payload: JWTPayload;
+      let payload: JwtClaims;
       try {
-        ({ payload } = await jwtVerify(token, verificationKey, { algorithms, currentDate: new Date(current) }));
+        payload = (await verifyJwt(token, keyFor, algorithms, current)) as JwtClaims;
       } catch {
         throw new TokenError(texts.tokenInvalidOrExpired);
       }
