@@ -5,9 +5,12 @@
 // before it is checked). Verify of an access token does the one user lookup
 // that "verify tells the truth" needs.
 // Env: DATABASE_URL, PORT, HOST, WEB_CONCURRENCY, JWT_SIGNING_KEY,
-// ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, SESSION_MAX_LIFETIME.
+// ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, SESSION_MAX_LIFETIME, and
+// FLOOR_JWT=node: HS256 with node:crypto's HMAC on the main thread, as ours
+// computes it, instead of jose's (WebCrypto, on the thread pool), which the
+// shared harness's floor uses and this one does by default.
 import cluster from "node:cluster";
-import { randomBytes, webcrypto } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual, webcrypto } from "node:crypto";
 import { createServer } from "node:http";
 import { availableParallelism } from "node:os";
 import { verify as argon2Verify } from "@node-rs/argon2";
@@ -58,18 +61,37 @@ async function serve() {
   };
 
   const hex = (bytes) => randomBytes(bytes).toString("hex");
+  // FLOOR_JWT=node: the one header this floor signs, an HMAC, and `exp`; nothing else is checked.
+  const nodeJwt = env.FLOOR_JWT === "node";
+  const HEADER = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString("base64url");
+  const mac = (input) => createHmac("sha256", env.JWT_SIGNING_KEY).update(input).digest("base64url");
+  const signNode = (claims) => {
+    const input = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+    return `${input}.${mac(input)}`;
+  };
+  const verifyNode = (token) => {
+    const [header, payload, signature = "", extra] = token.split(".");
+    if (header !== HEADER || payload === undefined || extra !== undefined) return undefined;
+    const expected = Buffer.from(mac(`${header}.${payload}`));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
+    return typeof claims.exp === "number" && claims.exp > Date.now() / 1000 ? claims : undefined;
+  };
+
   const sign = async (type, userId, jti) => {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + (type === "access" ? accessLifetime : refreshLifetime);
-    const token = await new SignJWT({ token_type: type, exp, iat, jti, user_id: userId })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .sign(key);
+    const claims = { token_type: type, exp, iat, jti, user_id: userId };
+    const token = nodeJwt
+      ? signNode(claims)
+      : await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
     return { token, exp };
   };
   const verify = async (token, type) => {
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: ["HS256"] });
-      if (type && payload.token_type !== type) return undefined;
+      const payload = nodeJwt ? verifyNode(token) : (await jwtVerify(token, key, { algorithms: ["HS256"] })).payload;
+      if (!payload || (type && payload.token_type !== type)) return undefined;
       return payload;
     } catch {
       return undefined;

@@ -99,7 +99,10 @@ export function markdown({ machine, settings, rows, targets, titles }) {
     `- ${machine.date}, ${machine.revision}`,
     settings.floor === "shared"
       ? "- The floor: `../shared/bench`'s own (`peers/floor/server-http.mjs`, on its own schema), `BENCH_FLOOR=shared`"
-      : "- The floor: `bench/floor-server.mjs` (our schema; it checks the session an access token names)",
+      : "- The floor: `bench/floor-server.mjs` (our schema; it checks the session an access token names), " +
+        (settings.floorJwt === "node"
+          ? "its HS256 by node:crypto's HMAC (`BENCH_FLOOR_JWT=node`)"
+          : "its HS256 by jose (WebCrypto), as the shared harness's floor"),
     "",
     "Medians over rounds, load from `wrk -t1`. Latencies in ms. CPU per request in ms, read from /proc: *srv* is",
     "the server's processes, *pg* its PostgreSQL backends. RSS in MiB per worker (the peak of the sum over workers,",

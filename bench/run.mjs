@@ -49,6 +49,8 @@ const settings = {
   profile: env.BENCH_PROFILE,
   // "ours" (bench/floor-server.mjs, on our schema) or "shared" (../shared/bench's floor, on its own).
   floor: env.BENCH_FLOOR || "ours",
+  // "node": our floor computes HS256 with node:crypto, as our server does, instead of jose (floor-server.mjs).
+  floorJwt: env.BENCH_FLOOR_JWT || "jose",
   sharedBench: env.BENCH_SHARED_DIR ?? fileURLToPath(new URL("../../shared/bench/", import.meta.url)),
 };
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
@@ -56,6 +58,7 @@ const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 for (const id of settings.scenarios) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id}`);
 if (settings.profile && !ENTRIES[settings.profile]) throw new Error("BENCH_PROFILE must be ours or floor");
 if (!["ours", "shared"].includes(settings.floor)) throw new Error("BENCH_FLOOR must be ours or shared");
+if (!["jose", "node"].includes(settings.floorJwt)) throw new Error("BENCH_FLOOR_JWT must be jose or node");
 requireWrk();
 if (settings.floor === "shared") useSharedFloor(settings.sharedBench);
 if (!existsSync(ENTRIES.ours)) {

@@ -51,6 +51,8 @@ export const serverEnv = (url, outbox) => ({
   ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
   REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
   MAIL_OUTBOX_DIR: outbox,
+  // Our floor only (ours has no such variable): see floor-server.mjs.
+  ...(process.env.BENCH_FLOOR_JWT ? { FLOOR_JWT: process.env.BENCH_FLOOR_JWT } : {}),
 });
 
 const running = new Set();
