@@ -28,7 +28,10 @@ export function areaOf({ functionName, url }) {
  * pg's connection is the database's, under respond.ts the response's.
  */
 const LAYERS = [
-  ["JWT: jose and WebCrypto's HMAC", ["jose", "node:crypto"]],
+  [
+    "JWT: signing and verifying (server/crypto/jwt.ts, node:crypto; jose before)",
+    ["jose", "node:crypto", "server/crypto/jwt.ts"],
+  ],
   ["logging (pino, redaction)", ["pino", "@pinojs/", "sonic-boom", "server/logger.ts"]],
   ["metrics", ["server/observability/", "prom-client"]],
   [
