@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotationStatement } from "../../server/db/repositories/refresh-tokens.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
-import { explainExecute, sqlLiteral } from "../helpers/plans.js";
+import { explainExecute, sqlLiteral, userWithSessions } from "../helpers/plans.js";
 
 /**
  * The refresh hot path must not depend on fresh statistics: a new deployment,
@@ -111,16 +111,7 @@ describe("the rotation's plan, cached while the tables were small", () => {
 
   it("still reads a few pages after the user has rotated thousands of times", async () => {
     const { db } = fresh;
-    const [user] = (
-      await sql<{ id: number }>`
-        insert into users (username, email, password_hash) values ('cached-plan', 'cached-plan@example.com', 'x')
-        returning id`.execute(db)
-    ).rows;
-    const userId = (user as { id: number }).id;
-    await sql`insert into refresh_families (id, user_id, expires_at)
-              select 'cached-family-' || f, ${userId}, now() + interval '30 days' from generate_series(1, 3) f`.execute(
-      db,
-    );
+    const userId = await userWithSessions(db, "cached", 3);
     await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at)
               select 'cached-' || f, ${userId}, 'cached-family-' || f, now() + interval '1 day'
               from generate_series(1, 3) f`.execute(db);

@@ -9,7 +9,7 @@ import {
   type TokenClaims,
 } from "../../server/db/repositories/users.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
-import { explainExecute, sqlLiteral } from "../helpers/plans.js";
+import { explainExecute, sqlLiteral, userWithSessions } from "../helpers/plans.js";
 
 /**
  * Every statement that checks an access token itself (verify, the profile,
@@ -28,16 +28,7 @@ let claims: TokenClaims;
 beforeAll(async () => {
   database = await createTestDatabase();
   const { db } = database;
-  const [user] = (
-    await sql<{ id: number }>`
-      insert into users (username, email, password_hash) values ('token-plan', 'token-plan@example.com', 'x')
-      returning id`.execute(db)
-  ).rows;
-  const userId = (user as { id: number }).id;
-  await sql`insert into refresh_families (id, user_id, expires_at)
-            select 'token-plan-family-' || f, ${userId}, now() + interval '30 days' from generate_series(1, 3) f`.execute(
-    db,
-  );
+  const userId = await userWithSessions(db, "token-plan", 3);
   claims = { userId, version: 0, sid: "token-plan-family-2" };
   for (let i = 0; i < 20; i += 1) {
     await insertTask(db, { userId }, { title: `task ${i}`, description: "", isCompleted: false });

@@ -33,3 +33,15 @@ export async function explainExecute(db: Executor, name: string, parameters: rea
   const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
   return { indexes: indexesOf(plan), pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] };
 }
+
+/** A user named `name` with `sessions` live sessions (`${name}-family-1`, …), as the plans' first calls see them. */
+export async function userWithSessions(db: Executor, name: string, sessions: number): Promise<number> {
+  const { rows } = await sql<{ id: number }>`
+    insert into users (username, email, password_hash) values (${name}, ${`${name}@example.com`}, 'x')
+    returning id`.execute(db);
+  const userId = (rows[0] as { id: number }).id;
+  await sql`insert into refresh_families (id, user_id, expires_at)
+            select ${`${name}-family-`} || f, ${userId}, now() + interval '30 days'
+            from generate_series(1, ${sessions}::int) f`.execute(db);
+  return userId;
+}
