@@ -4,7 +4,7 @@ import type { FieldErrors } from "../contracts/errors.js";
 import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
 import type { Executor } from "../db/connect.js";
-import { type AuthEventName, keepUsernameOnEvents, recordEvent } from "../db/repositories/auth-events.js";
+import { type AuthEventName, detachEventsFromUser, recordEvent } from "../db/repositories/auth-events.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
 import {
   deleteUser,
@@ -291,7 +291,7 @@ export async function deleteAccount(deps: Pick<Deps, "db">, ref: UserRef, actor:
   return deps.db.transaction().execute(async (trx) => {
     const user = await lockUser(trx, ref);
     if (!user) return undefined;
-    await keepUsernameOnEvents(trx, user.id, user.username);
+    await detachEventsFromUser(trx, user.id, user.username);
     await deleteUser(trx, user.id);
     await recordEvent(trx, {
       event: "user_deleted",

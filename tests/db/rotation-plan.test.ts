@@ -72,6 +72,33 @@ describe("the one-statement rotation", () => {
     });
   }
 
+  /**
+   * A foreign key's check is a query of its own, run for every row inserted,
+   * that locks the row it points to: a refresh inserts two rows, and checks
+   * only the session (before 20261216100000_lighter_token_writes, the user too,
+   * twice: once for the token, once for the audit row).
+   */
+  it("checks one foreign key, the session's, for the two rows it writes", async () => {
+    const statement = rotationStatement(
+      liveJti,
+      userId,
+      { jti: "plan-written", ...claims() },
+      { ip: "127.0.0.1", userAgent: "plan-test" },
+    ).compile(database.db);
+    await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await sql.raw(`prepare rotation_writes as ${statement.sql}`).execute(trx);
+        const plan = await explainExecute(trx, "rotation_writes", statement.parameters);
+        await sql.raw("deallocate rotation_writes").execute(trx);
+        expect(plan.triggers).toEqual(["refresh_tokens_family_id_fkey"]);
+        throw new Rollback();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
+  });
+
   it("still rotates: the token is consumed once, and its successor is in the same family", async () => {
     const next = { jti: "plan-successor", ...claims() };
     const first = await rotationStatement(liveJti, userId, next, {}).execute(database.db);

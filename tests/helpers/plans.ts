@@ -12,6 +12,11 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
+interface Explained {
+  Plan: PlanNode;
+  Triggers?: Array<{ "Trigger Name": string; "Constraint Name"?: string }>;
+}
+
 const indexesOf = (node: PlanNode): string[] => [
   ...(node["Index Name"] ? [node["Index Name"]] : []),
   ...(node.Plans ?? []).flatMap(indexesOf),
@@ -23,15 +28,23 @@ export const sqlLiteral = (value: unknown) =>
     ? "null"
     : `'${(value instanceof Date ? value.toISOString() : String(value)).replaceAll("'", "''")}'`;
 
-/** `execute name(parameters)` under EXPLAIN ANALYZE. */
+/**
+ * `execute name(parameters)` under EXPLAIN ANALYZE: the indexes read, the pages
+ * read, and the triggers fired (a foreign key's check, by its constraint's name).
+ */
 export async function explainExecute(db: Executor, name: string, parameters: readonly unknown[]) {
   const { rows } = await sql
-    .raw<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
+    .raw<{ "QUERY PLAN": Explained[] }>(
       `explain (analyze, buffers, format json) execute ${name}(${parameters.map(sqlLiteral).join(", ")})`,
     )
     .execute(db);
-  const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: PlanNode }> })["QUERY PLAN"][0]?.Plan as PlanNode;
-  return { indexes: indexesOf(plan), pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] };
+  const explained = (rows[0] as { "QUERY PLAN": Explained[] })["QUERY PLAN"][0] as Explained;
+  const plan = explained.Plan;
+  return {
+    indexes: indexesOf(plan),
+    pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"],
+    triggers: (explained.Triggers ?? []).map((trigger) => trigger["Constraint Name"] ?? trigger["Trigger Name"]),
+  };
 }
 
 /** A user named `name` with `sessions` live sessions (`${name}-family-1`, …), as the plans' first calls see them. */

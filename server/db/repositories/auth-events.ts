@@ -93,13 +93,16 @@ export async function recordEvent(db: Executor, input: AuthEventInput): Promise<
     .execute();
 }
 
-/** Before a user is deleted (their events keep no user id): the name stays on their trail. */
-export async function keepUsernameOnEvents(db: Executor, userId: number, username: string): Promise<void> {
+/**
+ * Before a user is deleted: their events keep their name and lose their id.
+ * The audit trail has no foreign key (an insert would check and lock the
+ * user's row for every event), so the deletion does what `on delete set null` did.
+ */
+export async function detachEventsFromUser(db: Executor, userId: number, username: string): Promise<void> {
   await db
     .updateTable("auth_events")
-    .set({ username })
+    .set({ username: sql<string>`coalesce(username, ${username})`, user_id: null })
     .where("user_id", "=", userId)
-    .where("username", "is", null)
     .execute();
 }
 

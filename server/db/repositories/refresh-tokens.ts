@@ -296,12 +296,12 @@ export async function revokeTokensOfSession(db: Executor, familyId: string, reas
     .execute();
 }
 
-/** Revokes every live token of a user. */
+/** Revokes every live token of a user, found through their sessions (a token's user is its session's). */
 export async function revokeTokensOfUser(db: Executor, userId: number, reason: RevokeReason): Promise<void> {
   await db
     .updateTable("refresh_tokens")
     .set({ revoked_at: sql`now()`, revoke_reason: reason })
-    .where("user_id", "=", userId)
+    .where("family_id", "in", db.selectFrom("refresh_families").select("id").where("user_id", "=", userId))
     .where("revoked_at", "is", null)
     .execute();
 }
