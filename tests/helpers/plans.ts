@@ -22,11 +22,17 @@ const indexesOf = (node: PlanNode): string[] => [
   ...(node.Plans ?? []).flatMap(indexesOf),
 ];
 
-/** A parameter written into `execute name(…)`. */
-export const sqlLiteral = (value: unknown) =>
+const text = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
+
+/** A parameter written into `execute name(…)`; an array as an array literal. */
+export const sqlLiteral = (value: unknown): string =>
   value === null || value === undefined
     ? "null"
-    : `'${(value instanceof Date ? value.toISOString() : String(value)).replaceAll("'", "''")}'`;
+    : Array.isArray(value)
+      ? sqlLiteral(
+          `{${value.map((item) => `"${text(item).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`,
+        )
+      : `'${text(value).replaceAll("'", "''")}'`;
 
 /**
  * `execute name(parameters)` under EXPLAIN ANALYZE: the indexes read, the pages
@@ -43,6 +49,11 @@ export async function explainExecute(db: Executor, name: string, parameters: rea
   return {
     indexes: indexesOf(plan),
     pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"],
+    // The top node counts what it read of its subplans; writing CTEs that it does not read run apart, counted here.
+    subplanPages: (plan.Plans ?? []).reduce(
+      (sum, child) => sum + child["Shared Hit Blocks"] + child["Shared Read Blocks"],
+      0,
+    ),
     triggers: (explained.Triggers ?? []).map((trigger) => trigger["Constraint Name"] ?? trigger["Trigger Name"]),
   };
 }

@@ -77,26 +77,50 @@ export async function takeHits(db: Executor, rules: readonly CounterRule[]): Pro
  * changes is locked first, in key order, as `takeHits` locks them: a take and
  * a settle of the same counters (one account logging in twice at once) never
  * wait on each other in a cycle.
+ *
+ * Each key is written into the statement as a value of its own (`in ($1, $2)`),
+ * not passed as one array: for `key = any($1)` a prepared statement's generic
+ * plan cannot know how many keys come, and one made while the table was small
+ * scanned every counter, three times, at every successful login (an attacker's
+ * guesses at many usernames leave a counter each). With the keys counted, the
+ * primary key is cheaper at any size (tests/db/throttle-plan.test.ts). There
+ * is one statement per count of keys, and logins use one or two.
  */
+export function settleStatement(
+  db: Executor,
+  clear: readonly string[],
+  giveBack: readonly Pick<TakenHit, "key" | "window">[],
+) {
+  const keys = [...clear, ...giveBack.map((hit) => hit.key)];
+  const returned =
+    giveBack.length === 0
+      ? sql``
+      : sql`, returned as (
+      update throttles t set hits = greatest(t.hits - 1, 0)
+       where t.key in (${sql.join(giveBack.map((hit) => hit.key))})
+         and (t.key, t.window_started_at) in (${sql.join(giveBack.map((hit) => sql`(${hit.key}, ${hit.window}::timestamptz)`))})
+         and t.key in (select key from locked)
+    )`;
+  const cleared =
+    clear.length === 0
+      ? sql``
+      : sql`, cleared as (
+      delete from throttles where key in (${sql.join(clear)}) and key in (select key from locked)
+    )`;
+  return sql`
+    with locked as (
+      select key from throttles where key in (${sql.join(keys)}) order by key for update
+    )${returned}${cleared}
+    select ${commitSetting(db)} as commit_setting`;
+}
+
 export async function settleHits(
   db: Executor,
   clear: readonly string[],
   giveBack: readonly Pick<TakenHit, "key" | "window">[],
 ): Promise<void> {
   if (clear.length === 0 && giveBack.length === 0) return;
-  const returnedKeys = giveBack.map((hit) => hit.key);
-  await sql`
-    with locked as (
-      select key from throttles where key = any(${[...clear, ...returnedKeys]}::varchar[]) order by key for update
-    ),
-    returned as (
-      update throttles t set hits = greatest(t.hits - 1, 0)
-        from unnest(${returnedKeys}::varchar[], ${giveBack.map((hit) => hit.window)}::timestamptz[])
-             as r(key, window_started_at)
-       where t.key = r.key and t.window_started_at = r.window_started_at and t.key in (select key from locked)
-    ),
-    cleared as (delete from throttles where key = any(${clear}::varchar[]) and key in (select key from locked))
-    select ${commitSetting(db)} as commit_setting`.execute(db);
+  await settleStatement(db, clear, giveBack).execute(db);
 }
 
 /** Gives hits back to their windows (nothing, once a window is over). */
