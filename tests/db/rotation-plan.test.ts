@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotationStatement } from "../../server/db/repositories/refresh-tokens.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
-import { explainExecute, sqlLiteral, userWithSessions } from "../helpers/plans.js";
+import { explainCachedPlan, explainRolledBack, userWithSessions } from "../helpers/plans.js";
 
 /**
  * The refresh hot path must not depend on fresh statistics: a new deployment,
@@ -54,22 +54,11 @@ describe("the one-statement rotation", () => {
         { jti: `plan-next-${mode}`, ...claims() },
         { ip: "127.0.0.1", userAgent: "plan-test" },
       ).compile(database.db);
-      await database.db
-        .transaction()
-        .execute(async (trx) => {
-          await sql.raw(`set local plan_cache_mode = ${mode}`).execute(trx);
-          await sql.raw(`prepare rotation_plan as ${statement.sql}`).execute(trx);
-          const plan = await explainExecute(trx, "rotation_plan", statement.parameters);
-          await sql.raw("deallocate rotation_plan").execute(trx);
-          // The token by its key (the index on its user_id that an earlier plan went through is gone since 20261216100000).
-          expect(plan.indexes).toContain("refresh_tokens_pkey");
-          // The single join this replaced read about 2,000 pages here (every family, then its token); this reads about 30.
-          expect(plan.pages).toBeLessThan(100);
-          throw new Rollback();
-        })
-        .catch((error: unknown) => {
-          if (!(error instanceof Rollback)) throw error;
-        });
+      const plan = await explainRolledBack(database.db, statement, mode);
+      // The token by its key (the index on its user_id that an earlier plan went through is gone since 20261216100000).
+      expect(plan.indexes).toContain("refresh_tokens_pkey");
+      // The single join this replaced read about 2,000 pages here (every family, then its token); this reads about 30.
+      expect(plan.pages).toBeLessThan(100);
     });
   }
 
@@ -86,18 +75,8 @@ describe("the one-statement rotation", () => {
       { jti: "plan-written", ...claims() },
       { ip: "127.0.0.1", userAgent: "plan-test" },
     ).compile(database.db);
-    await database.db
-      .transaction()
-      .execute(async (trx) => {
-        await sql.raw(`prepare rotation_writes as ${statement.sql}`).execute(trx);
-        const plan = await explainExecute(trx, "rotation_writes", statement.parameters);
-        await sql.raw("deallocate rotation_writes").execute(trx);
-        expect(plan.triggers).toEqual(["refresh_tokens_family_id_fkey"]);
-        throw new Rollback();
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof Rollback)) throw error;
-      });
+    const plan = await explainRolledBack(database.db, statement);
+    expect(plan.triggers).toEqual(["refresh_tokens_family_id_fkey"]);
   });
 
   it("still rotates: the token is consumed once, and its successor is in the same family", async () => {
@@ -114,8 +93,6 @@ describe("the one-statement rotation", () => {
     expect(wrongUser.rows).toEqual([]);
   });
 });
-
-class Rollback extends Error {}
 
 function claims() {
   const iat = Math.floor(Date.now() / 1000);
@@ -145,26 +122,23 @@ describe("the rotation's plan, cached while the tables were small", () => {
               from generate_series(1, 3) f`.execute(db);
     const execute = (jti: string, next: string) =>
       rotationStatement(jti, userId, { jti: next, ...claims() }, {}).compile(db);
-    await db.connection().execute(async (connection) => {
-      await sql.raw("set plan_cache_mode = force_generic_plan").execute(connection);
-      const first = execute("cached-1", "cached-1-next");
-      await sql.raw(`prepare cached_rotation as ${first.sql}`).execute(connection);
-      // Planned now, on three tokens and three sessions.
-      await sql.raw(`execute cached_rotation(${first.parameters.map(sqlLiteral).join(", ")})`).execute(connection);
-      // Then the user's history grows: 2,000 sessions, 20,000 rotated tokens.
-      await sql`insert into refresh_families (id, user_id, expires_at)
-                  select 'history-family-' || f, ${userId}, now() + interval '30 days'
-                  from generate_series(1, 2000) f`.execute(connection);
-      await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at, revoked_at, revoke_reason)
-                  select 'history-' || t, ${userId}, 'history-family-' || (1 + t % 2000), now() + interval '1 day',
-                         now(), 'rotated'
-                  from generate_series(1, 20000) t`.execute(connection);
-      const plan = await explainExecute(connection, "cached_rotation", execute("cached-2", "cached-2-next").parameters);
-      await sql.raw("deallocate cached_rotation").execute(connection);
-      await sql.raw("reset plan_cache_mode").execute(connection);
-      expect(plan.indexes).toContain("refresh_tokens_pkey");
-      expect(plan.indexes).not.toContain("refresh_families_user_id_idx");
-      expect(plan.pages).toBeLessThan(100);
-    });
+    // Planned on three tokens and three sessions; then the user's history grows: 2,000 sessions, 20,000 rotated tokens.
+    const plan = await explainCachedPlan(
+      db,
+      execute("cached-1", "cached-1-next"),
+      async (connection) => {
+        await sql`insert into refresh_families (id, user_id, expires_at)
+                    select 'history-family-' || f, ${userId}, now() + interval '30 days'
+                    from generate_series(1, 2000) f`.execute(connection);
+        await sql`insert into refresh_tokens (jti, user_id, family_id, expires_at, revoked_at, revoke_reason)
+                    select 'history-' || t, ${userId}, 'history-family-' || (1 + t % 2000), now() + interval '1 day',
+                           now(), 'rotated'
+                    from generate_series(1, 20000) t`.execute(connection);
+      },
+      execute("cached-2", "cached-2-next"),
+    );
+    expect(plan.indexes).toContain("refresh_tokens_pkey");
+    expect(plan.indexes).not.toContain("refresh_families_user_id_idx");
+    expect(plan.pages).toBeLessThan(100);
   });
 });

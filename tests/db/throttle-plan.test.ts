@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settleStatement, takeHits } from "../../server/db/repositories/throttles.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
-import { explainExecute, sqlLiteral } from "../helpers/plans.js";
+import { explainCachedPlan } from "../helpers/plans.js";
 
 /**
  * Every successful login settles its counters (the account's goes, the IP's
@@ -35,19 +35,17 @@ describe("a login's settle, planned while the counters were few", () => {
               select 'plan:before:' || i, now(), 600, 5, 1 from generate_series(1, 2000) i`.execute(db);
     await sql`analyze throttles`.execute(db);
     const [first, second] = [await settle(1), await settle(2)];
-    await db.connection().execute(async (connection) => {
-      await sql.raw("set plan_cache_mode = force_generic_plan").execute(connection);
-      await sql.raw(`prepare cached_settle as ${first.sql}`).execute(connection);
-      // Planned now.
-      await sql.raw(`execute cached_settle(${first.parameters.map(sqlLiteral).join(", ")})`).execute(connection);
-      await sql`insert into throttles (key, window_started_at, window_seconds, max_hits, hits)
-                select 'plan:guess:' || i, now(), 600, 5, 1 from generate_series(1, 20000) i`.execute(connection);
-      const plan = await explainExecute(connection, "cached_settle", second.parameters);
-      await sql.raw("deallocate cached_settle").execute(connection);
-      await sql.raw("reset plan_cache_mode").execute(connection);
-      // Scanning the counters read 218 pages here (the lock, the update and the delete each scanned them); by their keys, 25.
-      expect(plan.subplanPages).toBeLessThan(40);
-      expect(plan.indexes).toContain("throttles_pkey");
-    });
+    const plan = await explainCachedPlan(
+      db,
+      first,
+      async (connection) => {
+        await sql`insert into throttles (key, window_started_at, window_seconds, max_hits, hits)
+                  select 'plan:guess:' || i, now(), 600, 5, 1 from generate_series(1, 20000) i`.execute(connection);
+      },
+      second,
+    );
+    // Scanning the counters read 218 pages here (the lock, the update and the delete each scanned them); by their keys, 25.
+    expect(plan.subplanPages).toBeLessThan(40);
+    expect(plan.indexes).toContain("throttles_pkey");
   });
 });

@@ -1,5 +1,5 @@
-import { sql } from "kysely";
-import type { Executor } from "../../server/db/connect.js";
+import { type CompiledQuery, sql } from "kysely";
+import type { Db, Executor } from "../../server/db/connect.js";
 
 // What PostgreSQL did for one `execute` of a prepared statement: the indexes
 // its plan used and the pages it read. The plan tests hold hot statements to a
@@ -68,4 +68,47 @@ export async function userWithSessions(db: Executor, name: string, sessions: num
             select ${`${name}-family-`} || f, ${userId}, now() + interval '30 days'
             from generate_series(1, ${sessions}::int) f`.execute(db);
   return userId;
+}
+
+class Rollback extends Error {}
+
+/** `explainExecute` of `statement`, prepared in a transaction that is then rolled back (nothing it writes stays). */
+export async function explainRolledBack(db: Db, statement: CompiledQuery, planCacheMode?: string) {
+  let plan: Awaited<ReturnType<typeof explainExecute>> | undefined;
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      if (planCacheMode) await sql.raw(`set local plan_cache_mode = ${planCacheMode}`).execute(trx);
+      await sql.raw(`prepare explained as ${statement.sql}`).execute(trx);
+      plan = await explainExecute(trx, "explained", statement.parameters);
+      await sql.raw("deallocate explained").execute(trx);
+      throw new Rollback();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof Rollback)) throw error;
+    });
+  return plan as NonNullable<typeof plan>;
+}
+
+/**
+ * The generic plan a server's connection keeps: `first` is prepared and run
+ * once on one connection (planned then), `grow` adds rows, and `later` is
+ * explained under that same plan.
+ */
+export async function explainCachedPlan(
+  db: Db,
+  first: CompiledQuery,
+  grow: (connection: Executor) => Promise<void>,
+  later: CompiledQuery,
+) {
+  return db.connection().execute(async (connection) => {
+    await sql.raw("set plan_cache_mode = force_generic_plan").execute(connection);
+    await sql.raw(`prepare cached as ${first.sql}`).execute(connection);
+    await sql.raw(`execute cached(${first.parameters.map(sqlLiteral).join(", ")})`).execute(connection);
+    await grow(connection);
+    const plan = await explainExecute(connection, "cached", later.parameters);
+    await sql.raw("deallocate cached").execute(connection);
+    await sql.raw("reset plan_cache_mode").execute(connection);
+    return plan;
+  });
 }
