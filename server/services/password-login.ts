@@ -2,11 +2,18 @@ import type { Client } from "../client-info.js";
 import { isStorableText, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from "../contracts/fields.js";
 import { recordEvent } from "../db/repositories/auth-events.js";
 import type { SecondFactors } from "../db/repositories/second-factors.js";
-import { findLoginUser, findUserByUsername, type User, upgradePasswordHash } from "../db/repositories/users.js";
+import {
+  findLoginUser,
+  findUserByUsername,
+  type LoginUser,
+  takeHitsFindingLoginUser,
+  type User,
+  upgradePasswordHash,
+} from "../db/repositories/users.js";
 import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
 import { deviceIdFor, issueDeviceToken } from "./device-tokens.js";
-import { type Counter, keys, LIMITS, takeAttempt } from "./throttle.js";
+import { type Attempt, attemptFrom, type Counter, counterRules, keys, LIMITS, takeAttempt } from "./throttle.js";
 
 type LoginDeps = Pick<Deps, "db" | "hasher" | "secrets">;
 
@@ -62,11 +69,39 @@ async function rehash(deps: LoginDeps, user: User, password: string): Promise<vo
 function loginCounters(deps: LoginDeps, client: Client, username: string, user: User | undefined): Counter[] {
   const device = deviceIdFor(deps.secrets, client.deviceToken, user && { ...user, username });
   if (device) return [{ key: keys.passwordDevice(device), limit: LIMITS.passwordDevice, onSuccess: "reset" }];
+  return sharedCounters(client, username);
+}
+
+/** The counters of a client that is no known device of the account: the account's pool and its IP's ceiling. */
+function sharedCounters(client: Client, username: string): Counter[] {
   const counters: Counter[] = [
     { key: keys.passwordAccount(username), limit: LIMITS.passwordAccount, onSuccess: "reset" },
   ];
   if (client.ip) counters.push({ key: keys.passwordIp(client.ip), limit: LIMITS.passwordIp, onSuccess: "return" });
   return counters;
+}
+
+/**
+ * The account a login names, and the attempt taken for it (429 when spent),
+ * before anything is hashed. A device token is checked against the account as
+ * it is, so with one the account is read first and the counters chosen by it.
+ * Without one the counters do not depend on the account, and the account is
+ * read in the statement that takes the attempt: one round trip fewer.
+ */
+async function takeLoginAttempt(
+  deps: LoginDeps,
+  client: Client,
+  username: string,
+  name: string | undefined,
+): Promise<{ account: LoginUser | undefined; attempt: Attempt }> {
+  if (client.deviceToken === undefined && name !== undefined) {
+    const counters = sharedCounters(client, username);
+    const { taken, found } = await takeHitsFindingLoginUser(deps.db, counterRules(counters), name);
+    return { account: found, attempt: await attemptFrom(deps.db, counters, taken) };
+  }
+  const account = name === undefined ? undefined : await findLoginUser(deps.db, name);
+  const counters = loginCounters(deps, client, username, account?.user);
+  return { account, attempt: await takeAttempt(deps.db, counters) };
 }
 
 /**
@@ -79,10 +114,26 @@ export async function guardPasswordAttempt(
   deps: Pick<Deps, "db">,
   client: Client,
   counters: Counter[],
-  audit: { username: string | undefined; userId?: number; path: string },
+  audit: PasswordAudit,
   check: () => Promise<boolean>,
 ): Promise<boolean> {
-  const attempt = await takeAttempt(deps.db, counters);
+  return settleAttempt(deps, client, await takeAttempt(deps.db, counters), audit, check);
+}
+
+interface PasswordAudit {
+  username: string | undefined;
+  userId?: number;
+  path: string;
+}
+
+/** An attempt already taken: the check, then the counters settled or the failure audited. */
+async function settleAttempt(
+  deps: Pick<Deps, "db">,
+  client: Client,
+  attempt: Attempt,
+  audit: PasswordAudit,
+  check: () => Promise<boolean>,
+): Promise<boolean> {
   if (await check()) {
     await attempt.succeeded();
     return true;
@@ -111,12 +162,9 @@ export async function passwordLogin(
 ): Promise<PasswordLogin> {
   let user: User | undefined;
   const name = searchableUsername(username);
-  const audit = { username: name, path };
-  // Read before the attempt is counted (nothing is hashed yet): a device token is checked against the account as it is.
-  const account = name === undefined ? undefined : await findLoginUser(deps.db, name);
+  const { account, attempt } = await takeLoginAttempt(deps, client, username, name);
   const found = { user: account?.user };
-  const counters = loginCounters(deps, client, username, found.user);
-  const ok = await guardPasswordAttempt(deps, client, counters, audit, async () => {
+  const ok = await settleAttempt(deps, client, attempt, { username: name, path }, async () => {
     user = await authenticateWithPassword(deps, username, password, found).catch((error: unknown) => {
       if (error instanceof AppError && error.code === "authentication_failed") return undefined;
       throw error;

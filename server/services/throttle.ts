@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { isIPv6 } from "node:net";
 import type { Executor } from "../db/connect.js";
-import { clearKeys, returnHits, settleHits, takeHits } from "../db/repositories/throttles.js";
+import {
+  type CounterRule,
+  clearKeys,
+  returnHits,
+  settleHits,
+  type TakenHit,
+  takeHits,
+} from "../db/repositories/throttles.js";
 import { AppError } from "../errors.js";
 
 // Brute-force limits and quotas. Counted in PostgreSQL, so they hold across
@@ -100,16 +107,21 @@ export interface Attempt {
   readonly lastAllowed: boolean;
 }
 
+/** The counters as the rows `takeHits` counts. */
+export const counterRules = (counters: readonly Counter[]): CounterRule[] =>
+  counters.map(({ key, limit }) => ({ key, maxHits: limit.limit, windowSeconds: limit.windowSeconds }));
+
 /**
  * Takes one hit from every counter, or refuses the attempt with 429 and
  * Retry-After when any of them is spent; a refused attempt gives back what it
  * took from the others, since nothing was tried.
  */
 export async function takeAttempt(db: Executor, counters: readonly Counter[]): Promise<Attempt> {
-  const taken = await takeHits(
-    db,
-    counters.map(({ key, limit }) => ({ key, maxHits: limit.limit, windowSeconds: limit.windowSeconds })),
-  );
+  return attemptFrom(db, counters, await takeHits(db, counterRules(counters)));
+}
+
+/** The attempt the hits `taken` from `counters` make (takeAttempt, once the hits are taken). */
+export async function attemptFrom(db: Executor, counters: readonly Counter[], taken: TakenHit[]): Promise<Attempt> {
   const refused = taken.filter((hit) => hit.hits > hit.maxHits);
   if (refused.length > 0) {
     await returnHits(

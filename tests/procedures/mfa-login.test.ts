@@ -3,6 +3,7 @@ import { createContext } from "../../server/context.js";
 import { createSecrets } from "../../server/crypto/secrets.js";
 import { replaceOtpCode } from "../../server/db/repositories/otp-codes.js";
 import { createCaller } from "../../server/routers/app.js";
+import { obtainTokenPair } from "../../server/services/auth.js";
 import { TEST_SIGNING_KEY, useTestApp } from "../helpers/app.js";
 import { appError } from "../helpers/errors.js";
 import { currentStep, STEP_MS, totpCode, withTotp } from "../helpers/mfa.js";
@@ -87,20 +88,36 @@ describe("the password step of an account with a second factor", () => {
     expect(decodePayload(pair.access).amr).toEqual(["pwd"]);
   });
 
-  it("reads the second factors with the user: four statements for a login, with a second factor or without", async () => {
+  it("reads the user and its second factors in the statement that counts the attempt: three statements for a login", async () => {
     const { account: plain } = await signUp(app());
     const { account: guarded } = await withTotp(app());
     const { db, counter } = countingStatements(app().db.db);
     const caller = createCaller(createContext({ ...app().app.deps, db }));
-    // The user with its factors, the attempt counted, the counters settled, then the session...
+    // The attempt counted with the user and its factors read, the counters settled, then the session...
     await caller.auth.obtainToken({ username: plain.username, password: STRONG_PASSWORD });
-    expect(counter.statements).toBe(4);
+    expect(counter.statements).toBe(3);
     counter.statements = 0;
     // ...or the ticket and its audit row (in a transaction, whose begin and commit the plugin does not see).
     expect(
       (await appError(caller.auth.obtainToken({ username: guarded.username, password: STRONG_PASSWORD }))).code,
     ).toBe("mfa_required");
-    expect(counter.statements).toBe(3 + 2);
+    expect(counter.statements).toBe(2 + 2);
+  });
+
+  it("with a device token, reads the account before it chooses the counters: one statement more", async () => {
+    const { account } = await signUp(app());
+    const { db, counter } = countingStatements(app().db.db);
+    const deps = { ...app().app.deps, db };
+    const first = await obtainTokenPair(
+      deps,
+      { ip: "203.0.113.9", userAgent: undefined },
+      account.username,
+      STRONG_PASSWORD,
+    );
+    counter.statements = 0;
+    const client = { ip: "203.0.113.9", userAgent: undefined, deviceToken: first.deviceToken };
+    await obtainTokenPair(deps, client, account.username, STRONG_PASSWORD);
+    expect(counter.statements).toBe(4);
   });
 });
 

@@ -32,26 +32,45 @@ export interface TakenHit {
 const commitSetting = (db: Executor) =>
   db.isTransaction ? sql`null` : sql`set_config('synchronous_commit', 'off', true)`;
 
+/** The take's values: one array each, in key order. */
+export interface TakeValues {
+  keys: string[];
+  windowSeconds: number[];
+  maxHits: number[];
+}
+
+/** The rules sorted by key (so two callers never wait on each other in a cycle), as the take's values. */
+export function takeValues(rules: readonly CounterRule[]): TakeValues {
+  const sorted = [...rules].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    keys: sorted.map((rule) => rule.key),
+    windowSeconds: sorted.map((rule) => rule.windowSeconds),
+    maxHits: sorted.map((rule) => rule.maxHits),
+  };
+}
+
+/** The columns of a taken hit, as `takeStatement` returns them. */
+export interface TakenRow {
+  key: string;
+  hits: number;
+  max_hits: number;
+  window_text: string;
+  seconds_left: number;
+}
+
 /**
  * One hit on each counter, in one statement (so concurrent callers are ordered
- * by the row locks), in key order (so two callers never wait on each other in
- * a cycle). A window that is over starts again at this hit.
+ * by the row locks), in the values' key order. A window that is over starts
+ * again at this hit. A statement of its own, or the first part of one that
+ * reads something else with it (users.ts: a password login's user).
  */
-export async function takeHits(db: Executor, rules: readonly CounterRule[]): Promise<TakenHit[]> {
-  if (rules.length === 0) return [];
-  const sorted = [...rules].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+export function takeStatement(db: Executor, values: TakeValues) {
   const inWindow = sql`t.window_started_at + make_interval(secs => excluded.window_seconds) > now()`;
-  const { rows } = await sql<{
-    key: string;
-    hits: number;
-    max_hits: number;
-    window_text: string;
-    seconds_left: number;
-  }>`
+  return sql<TakenRow>`
     insert into throttles as t (key, window_started_at, window_seconds, max_hits, hits)
     select key, now(), window_seconds, max_hits, 1
-      from unnest(${sorted.map((rule) => rule.key)}::varchar[], ${sorted.map((rule) => rule.windowSeconds)}::int[],
-                  ${sorted.map((rule) => rule.maxHits)}::int[]) as d(key, window_seconds, max_hits)
+      from unnest(${values.keys}::varchar[], ${values.windowSeconds}::int[], ${values.maxHits}::int[])
+           as d(key, window_seconds, max_hits)
      order by key
     on conflict (key) do update set
       hits = case when ${inWindow} then least(t.hits + 1, excluded.max_hits + 1) else 1 end,
@@ -60,14 +79,21 @@ export async function takeHits(db: Executor, rules: readonly CounterRule[]): Pro
       max_hits = excluded.max_hits
     returning key, hits, max_hits, window_started_at::text as window_text,
               greatest(1, ceil(extract(epoch from window_started_at + make_interval(secs => window_seconds) - now())))::int
-                as seconds_left, ${commitSetting(db)} as commit_setting`.execute(db);
-  return rows.map((row) => ({
-    key: row.key,
-    hits: row.hits,
-    maxHits: row.max_hits,
-    window: row.window_text,
-    secondsLeft: row.seconds_left,
-  }));
+                as seconds_left, ${commitSetting(db)} as commit_setting`;
+}
+
+export const toTakenHit = (row: TakenRow): TakenHit => ({
+  key: row.key,
+  hits: row.hits,
+  maxHits: row.max_hits,
+  window: row.window_text,
+  secondsLeft: row.seconds_left,
+});
+
+export async function takeHits(db: Executor, rules: readonly CounterRule[]): Promise<TakenHit[]> {
+  if (rules.length === 0) return [];
+  const { rows } = await takeStatement(db, takeValues(rules)).execute(db);
+  return rows.map(toTakenHit);
 }
 
 /**

@@ -1,9 +1,25 @@
-import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from "kysely";
+import {
+  type ExpressionBuilder,
+  type InferResult,
+  type Insertable,
+  type Selectable,
+  sql,
+  type Updateable,
+} from "kysely";
 import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import type { Database, UsersTable } from "../schema.js";
 import { type SecondFactorRow, type SecondFactors, secondFactorColumns, toSecondFactors } from "./second-factors.js";
 import { sessionIsLive } from "./sessions.js";
+import {
+  type CounterRule,
+  type TakenHit,
+  type TakenRow,
+  type TakeValues,
+  takeStatement,
+  takeValues,
+  toTakenHit,
+} from "./throttles.js";
 
 export interface User {
   id: number;
@@ -152,17 +168,53 @@ export async function findUserByUsername(db: Executor, username: string): Promis
 }
 
 // A password login reads the user and, for after the password, the second factors in one round trip.
-const loginUser = compiledStatement((db, v: { username: string }) =>
-  db.selectFrom("users").select(columns).select(secondFactorColumns).where("username", "=", v.username),
-);
+const loginUserQuery = (db: Executor, username: string) =>
+  db.selectFrom("users").select(columns).select(secondFactorColumns).where("username", "=", username);
+
+type LoginUserRow = InferResult<ReturnType<typeof loginUserQuery>>[number];
+
+export interface LoginUser {
+  user: User;
+  secondFactors: SecondFactors;
+}
+
+const toLoginUser = (row: LoginUserRow): LoginUser => ({
+  user: toUser(row),
+  secondFactors: toSecondFactors(row as SecondFactorRow),
+});
+
+const loginUser = compiledStatement((db, v: { username: string }) => loginUserQuery(db, v.username));
 
 /** The user a password login names, with the second factors it must finish with. */
-export async function findLoginUser(
-  db: Executor,
-  username: string,
-): Promise<{ user: User; secondFactors: SecondFactors } | undefined> {
+export async function findLoginUser(db: Executor, username: string): Promise<LoginUser | undefined> {
   const [row] = await loginUser(db, { username });
-  return row && { user: toUser(row), secondFactors: toSecondFactors(row as SecondFactorRow) };
+  return row && toLoginUser(row);
+}
+
+const loginUserTakingHits = compiledStatement((db, v: TakeValues & { username: string }) => {
+  const statement = sql<TakenRow & Partial<LoginUserRow>>`
+    with taken as (${takeStatement(db, v)})
+    select taken.*, login.* from taken left join ${loginUserQuery(db, v.username)} as login on true`;
+  return { compile: () => statement.compile(db) };
+});
+
+/**
+ * `findLoginUser` and `takeHits` in one statement (one round trip), for a
+ * login whose counters do not depend on the account: a row per hit, each with
+ * the user's columns, null when no user has that name. The user is read as
+ * the statement starts, as a read before the take would read it.
+ */
+export async function takeHitsFindingLoginUser(
+  db: Executor,
+  rules: readonly CounterRule[],
+  username: string,
+): Promise<{ taken: TakenHit[]; found: LoginUser | undefined }> {
+  const rows = await loginUserTakingHits(db, { ...takeValues(rules), username }, db.isTransaction ? "transaction" : "");
+  const [first] = rows;
+  return {
+    taken: rows.map(toTakenHit),
+    found: first?.id == null ? undefined : toLoginUser(first as LoginUserRow),
+  };
 }
 
 /** Which of a username and an email (ignoring case) are already taken; undefined ones are not looked up. */
