@@ -107,7 +107,6 @@ export interface Attempt {
   readonly lastAllowed: boolean;
 }
 
-/** The counters as the rows `takeHits` counts. */
 export const counterRules = (counters: readonly Counter[]): CounterRule[] =>
   counters.map(({ key, limit }) => ({ key, maxHits: limit.limit, windowSeconds: limit.windowSeconds }));
 

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDatabase, type Executor } from "../../server/db/connect.js";
 import { clearKeys, returnHits, takeHits } from "../../server/db/repositories/throttles.js";
+import { takeHitsFindingLoginUser } from "../../server/db/repositories/users.js";
 import { takeAttempt } from "../../server/services/throttle.js";
 import { createTestDatabase, preparedStatements, type TestDatabase } from "../helpers/database.js";
 import { countingStatements } from "../helpers/statements.js";
@@ -85,6 +86,8 @@ describe("counters taken and settled at once", () => {
 });
 
 describe("a counter's own commit", () => {
+  const loginRule = { key: "commit:login", maxHits: 5, windowSeconds: 60 };
+
   /**
    * `synchronous_commit` as the statement leaves it in its transaction: a
    * transaction begun by hand on a single connection, which Kysely does not
@@ -117,6 +120,8 @@ describe("a counter's own commit", () => {
       "off",
     );
     expect(await settingAfter((db) => clearKeys(db, ["commit:nothing-there"]))).toBe("off");
+    // A login's take, which reads the user in the same statement, after the transaction's shape was compiled first.
+    expect(await settingAfter((db) => takeHitsFindingLoginUser(db, [loginRule], "nobody"))).toBe("off");
     expect(await settingAfter((db) => returnHits(db, [{ key: "commit:nothing-there", window: "2000-01-01" }]))).toBe(
       "off",
     );
@@ -127,6 +132,7 @@ describe("a counter's own commit", () => {
   it("inside a caller's transaction leaves the caller's commit as it is", async () => {
     const setting = await database.db.transaction().execute(async (trx) => {
       await takeHits(trx, [{ key: "commit:in-transaction", maxHits: 5, windowSeconds: 60 }]);
+      await takeHitsFindingLoginUser(trx, [loginRule], "nobody");
       await clearKeys(trx, ["commit:in-transaction"]);
       const { rows } = await sql<{ value: string }>`select current_setting('synchronous_commit') as value`.execute(trx);
       return rows[0]?.value;

@@ -29,10 +29,10 @@ export interface TakenHit {
  * forget them all). Inside a caller's transaction it changes nothing: that
  * commit is the caller's to make durable.
  */
-const commitSetting = (db: Executor) =>
-  db.isTransaction ? sql`null` : sql`set_config('synchronous_commit', 'off', true)`;
+const commitSetting = (inTransaction: boolean) =>
+  inTransaction ? sql`null` : sql`set_config('synchronous_commit', 'off', true)`;
 
-/** The take's values: one array each, in key order. */
+// One array per column, so that the statement's text is the same for any number of counters.
 export interface TakeValues {
   keys: string[];
   windowSeconds: number[];
@@ -49,7 +49,6 @@ export function takeValues(rules: readonly CounterRule[]): TakeValues {
   };
 }
 
-/** The columns of a taken hit, as `takeStatement` returns them. */
 export interface TakenRow {
   key: string;
   hits: number;
@@ -62,9 +61,10 @@ export interface TakenRow {
  * One hit on each counter, in one statement (so concurrent callers are ordered
  * by the row locks), in the values' key order. A window that is over starts
  * again at this hit. A statement of its own, or the first part of one that
- * reads something else with it (users.ts: a password login's user).
+ * reads something else with it (users.ts: a password login's user); its text
+ * depends on whether it runs in a transaction (`commitSetting`).
  */
-export function takeStatement(db: Executor, values: TakeValues) {
+export function takeStatement(values: TakeValues, inTransaction: boolean) {
   const inWindow = sql`t.window_started_at + make_interval(secs => excluded.window_seconds) > now()`;
   return sql<TakenRow>`
     insert into throttles as t (key, window_started_at, window_seconds, max_hits, hits)
@@ -79,7 +79,7 @@ export function takeStatement(db: Executor, values: TakeValues) {
       max_hits = excluded.max_hits
     returning key, hits, max_hits, window_started_at::text as window_text,
               greatest(1, ceil(extract(epoch from window_started_at + make_interval(secs => window_seconds) - now())))::int
-                as seconds_left, ${commitSetting(db)} as commit_setting`;
+                as seconds_left, ${commitSetting(inTransaction)} as commit_setting`;
 }
 
 export const toTakenHit = (row: TakenRow): TakenHit => ({
@@ -92,7 +92,7 @@ export const toTakenHit = (row: TakenRow): TakenHit => ({
 
 export async function takeHits(db: Executor, rules: readonly CounterRule[]): Promise<TakenHit[]> {
   if (rules.length === 0) return [];
-  const { rows } = await takeStatement(db, takeValues(rules)).execute(db);
+  const { rows } = await takeStatement(takeValues(rules), db.isTransaction).execute(db);
   return rows.map(toTakenHit);
 }
 
@@ -137,7 +137,7 @@ export function settleStatement(
     with locked as (
       select key from throttles where key in (${sql.join(keys)}) order by key for update
     )${returned}${cleared}
-    select ${commitSetting(db)} as commit_setting`;
+    select ${commitSetting(db.isTransaction)} as commit_setting`;
 }
 
 export async function settleHits(

@@ -191,9 +191,9 @@ export async function findLoginUser(db: Executor, username: string): Promise<Log
   return row && toLoginUser(row);
 }
 
-const loginUserTakingHits = compiledStatement((db, v: TakeValues & { username: string }) => {
+const loginUserTakingHits = compiledStatement((db, v: TakeValues & { username: string }, shape) => {
   const statement = sql<TakenRow & Partial<LoginUserRow>>`
-    with taken as (${takeStatement(db, v)})
+    with taken as (${takeStatement(v, shape === "transaction")})
     select taken.*, login.* from taken left join ${loginUserQuery(db, v.username)} as login on true`;
   return { compile: () => statement.compile(db) };
 });
@@ -202,13 +202,15 @@ const loginUserTakingHits = compiledStatement((db, v: TakeValues & { username: s
  * `findLoginUser` and `takeHits` in one statement (one round trip), for a
  * login whose counters do not depend on the account: a row per hit, each with
  * the user's columns, null when no user has that name. The user is read as
- * the statement starts, as a read before the take would read it.
+ * the statement starts, as a read before the take would read it. With no
+ * rules there would be no row to carry the user: a caller error.
  */
 export async function takeHitsFindingLoginUser(
   db: Executor,
   rules: readonly CounterRule[],
   username: string,
 ): Promise<{ taken: TakenHit[]; found: LoginUser | undefined }> {
+  if (rules.length === 0) throw new Error("takeHitsFindingLoginUser: no counters to take from");
   const rows = await loginUserTakingHits(db, { ...takeValues(rules), username }, db.isTransaction ? "transaction" : "");
   const [first] = rows;
   return {
