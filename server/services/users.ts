@@ -5,6 +5,7 @@ import { pythonStrip } from "../contracts/fields.js";
 import type { ChangePasswordInput, MessageOutput, PublicUser } from "../contracts/user.js";
 import type { Executor } from "../db/connect.js";
 import { type AuthEventName, detachEventsFromUser, recordEvent } from "../db/repositories/auth-events.js";
+import { deleteTokensOfUser } from "../db/repositories/refresh-tokens.js";
 import { consumeResetToken } from "../db/repositories/reset-tokens.js";
 import {
   deleteUser,
@@ -292,6 +293,7 @@ export async function deleteAccount(deps: Pick<Deps, "db">, ref: UserRef, actor:
     const user = await lockUser(trx, ref);
     if (!user) return undefined;
     await detachEventsFromUser(trx, user.id, user.username);
+    await deleteTokensOfUser(trx, user.id);
     await deleteUser(trx, user.id);
     await recordEvent(trx, {
       event: "user_deleted",

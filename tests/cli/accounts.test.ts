@@ -4,7 +4,7 @@ import { changeAccount, deleteAccount } from "../../server/services/users.js";
 import { fastHasher, testConfig, useTestApp } from "../helpers/app.js";
 import { scriptedIO } from "../helpers/cli.js";
 import { client } from "../helpers/http.js";
-import { newAccount } from "../helpers/users.js";
+import { newAccount, STRONG_PASSWORD } from "../helpers/users.js";
 
 // Accounts as an operator handles them: the command line, over the rules of
 // the users service that the API and the admin console share.
@@ -186,6 +186,35 @@ describe("user delete", () => {
     const other = await registered();
     expect((await manage(["user", "delete", other, "--yes"])).code).toBe(0);
     expect(await row(other)).toBeUndefined();
+  });
+
+  it("takes the account's refresh tokens with it, and no one else's", async () => {
+    const [name, other] = [await registered(), await registered()];
+    const pairs = [];
+    for (const username of [name, name, other]) {
+      const res = await api.post("/api/token/", { username, password: STRONG_PASSWORD });
+      expect(res.status).toBe(200);
+      pairs.push(res.body as { refresh: string });
+    }
+    // A rotated token and its successor too.
+    expect((await api.post("/api/token/refresh/", { refresh: pairs[0]?.refresh })).status).toBe(200);
+    const tokensOf = async (username: string) =>
+      (
+        await app()
+          .db.db.selectFrom("refresh_tokens as t")
+          .innerJoin("refresh_families as f", "f.id", "t.family_id")
+          .innerJoin("users as u", "u.id", "f.user_id")
+          .select("t.jti")
+          .where("u.username", "=", username)
+          .execute()
+      ).length;
+    const everyToken = async () => (await app().db.db.selectFrom("refresh_tokens").select("jti").execute()).length;
+    expect([await tokensOf(name), await tokensOf(other)]).toEqual([3, 1]);
+    const before = await everyToken();
+    expect((await manage(["user", "delete", name, "--yes"])).code).toBe(0);
+    // No foreign key cascades to them (20261217100000_fast_path_locks): the deletion removes them itself.
+    expect(await everyToken()).toBe(before - 3);
+    expect(await tokensOf(other)).toBe(1);
   });
 
   it("of dozens of parallel deletions of one account, one deletes and is audited", async () => {

@@ -9,6 +9,7 @@ interface PlanNode {
   "Index Name"?: string;
   "Shared Hit Blocks": number;
   "Shared Read Blocks": number;
+  "Actual Rows": number;
   Plans?: PlanNode[];
 }
 
@@ -35,8 +36,9 @@ export const sqlLiteral = (value: unknown): string =>
       : `'${text(value).replaceAll("'", "''")}'`;
 
 /**
- * `execute name(parameters)` under EXPLAIN ANALYZE: the indexes read, the pages
- * read, and the triggers fired (a foreign key's check, by its constraint's name).
+ * `execute name(parameters)` under EXPLAIN ANALYZE: the rows it answered, the
+ * indexes read, the pages read, and the triggers fired (a foreign key's check,
+ * by its constraint's name).
  */
 export async function explainExecute(db: Executor, name: string, parameters: readonly unknown[]) {
   const { rows } = await sql
@@ -47,6 +49,7 @@ export async function explainExecute(db: Executor, name: string, parameters: rea
   const explained = (rows[0] as { "QUERY PLAN": Explained[] })["QUERY PLAN"][0] as Explained;
   const plan = explained.Plan;
   return {
+    rows: plan["Actual Rows"],
     indexes: indexesOf(plan),
     pages: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"],
     // The top node counts what it read of its subplans; writing CTEs that it does not read run apart, counted here.

@@ -306,6 +306,14 @@ export async function revokeTokensOfUser(db: Executor, userId: number, reason: R
     .execute();
 }
 
+/** Deletes every token of a user's sessions (a user's deletion: no foreign key cascades to them). */
+export async function deleteTokensOfUser(db: Executor, userId: number): Promise<void> {
+  await db
+    .deleteFrom("refresh_tokens")
+    .where("family_id", "in", db.selectFrom("refresh_families").select("id").where("user_id", "=", userId))
+    .execute();
+}
+
 /**
  * Rows whose tokens can never verify again: past the token's own `exp` (rows
  * from before that was kept: past their expiry). A row pruned while its token
