@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import type { Client } from "../client-info.js";
 import type { Executor } from "../db/connect.js";
 import { latestImportFinishedAt } from "../db/repositories/django-imports.js";
-import { insertRefreshTokenIfAbsent } from "../db/repositories/refresh-tokens.js";
-import { insertSessionIfAbsent } from "../db/repositories/sessions.js";
+import { insertAdoptedSession } from "../db/repositories/refresh-tokens.js";
 import { sessionOf, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
 /**
@@ -39,23 +38,16 @@ export async function adoptImportedToken(
   if (!cutoff || token.iat * 1000 > cutoff.getTime()) return false;
   const issuedAt = new Date(token.iat * 1000);
   const expiresAt = new Date(token.exp * 1000);
-  const familyId = importedFamilyId(token.jti);
-  const family = await insertSessionIfAbsent(db, {
-    id: familyId,
-    userId,
-    createdAt: issuedAt,
-    expiresAt: importedSessionEnd(issuedAt, expiresAt, sessionMaxLifetime),
-    userAgent: client.userAgent,
-    ip: client.ip,
-  });
-  if (!family) return false;
-  return insertRefreshTokenIfAbsent(db, {
-    jti: token.jti,
-    userId,
-    familyId,
-    createdAt: issuedAt,
-    expiresAt,
-    iat: token.iat,
-    exp: token.exp,
-  });
+  return insertAdoptedSession(
+    db,
+    {
+      id: importedFamilyId(token.jti),
+      userId,
+      createdAt: issuedAt,
+      expiresAt: importedSessionEnd(issuedAt, expiresAt, sessionMaxLifetime),
+      userAgent: client.userAgent,
+      ip: client.ip,
+    },
+    { jti: token.jti, iat: token.iat, exp: token.exp, expiresAt },
+  );
 }

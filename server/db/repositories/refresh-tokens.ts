@@ -21,25 +21,34 @@ export interface NewRefreshToken {
 const rowExpiry = (token: NewRefreshToken, sessionEnd: Date) =>
   new Date(Math.min(token.exp * 1000, sessionEnd.getTime()));
 
-export async function insertRefreshTokenIfAbsent(
+/**
+ * An adopted token's session and its row, in one statement: apart, the pruner
+ * (which deletes sessions with no token) could take the session between the
+ * two, and no key would refuse the token's row after it. False when the session
+ * is there already (a second adoption of the same token) or its user is not.
+ */
+export async function insertAdoptedSession(
   db: Executor,
-  token: { jti: string; userId: number; familyId: string; createdAt: Date; expiresAt: Date; iat: number; exp: number },
+  session: NewSession & { createdAt: Date },
+  token: NewRefreshToken & { expiresAt: Date },
 ): Promise<boolean> {
-  const row = await db
-    .insertInto("refresh_tokens")
-    .values({
-      jti: token.jti,
-      user_id: token.userId,
-      family_id: token.familyId,
-      created_at: token.createdAt,
-      expires_at: token.expiresAt,
-      iat: token.iat,
-      exp: token.exp,
-    })
-    .onConflict((oc) => oc.column("jti").doNothing())
-    .returning("jti")
-    .executeTakeFirst();
-  return row !== undefined;
+  const { ip, user_agent: userAgent } = clientColumns(session);
+  const { rows } = await sql<{ jti: string }>`
+    with family as (
+      insert into refresh_families (id, user_id, created_at, last_used_at, auth_time, expires_at, user_agent, ip)
+      select ${session.id}, id, ${session.createdAt}::timestamptz, ${session.createdAt}::timestamptz,
+             ${session.createdAt}::timestamptz, ${session.expiresAt}::timestamptz, ${userAgent}, ${ip}
+        from users where id = ${session.userId}
+      on conflict (id) do nothing
+      returning id, user_id
+    )
+    insert into refresh_tokens (jti, user_id, family_id, created_at, expires_at, iat, exp)
+    select ${token.jti}, user_id, id, ${session.createdAt}::timestamptz, ${token.expiresAt}::timestamptz,
+           ${token.iat}, ${token.exp}
+      from family
+    on conflict (jti) do nothing
+    returning jti`.execute(db);
+  return rows.length > 0;
 }
 
 /** Every state a presented refresh token can be in, read in one query; the rotation statement's conditions, spelled out. */

@@ -1,7 +1,6 @@
 import { type ExpressionBuilder, sql } from "kysely";
 import type { Executor } from "../connect.js";
 import type { Database } from "../schema.js";
-import { clientColumns } from "./client-columns.js";
 
 // Sessions, kept in `refresh_families`: a login starts one, each refresh
 // continues it with a new token, and it ends by logout, revocation, reuse of a
@@ -28,39 +27,6 @@ export interface NewSession {
 /** The rule for a session that still counts, as SQL: not ended, and within its lifetime. */
 export const sessionIsLive = (eb: ExpressionBuilder<Database, "refresh_families">) =>
   eb.and([eb("refresh_families.revoked_at", "is", null), eb("refresh_families.expires_at", ">", sql<Date>`now()`)]);
-
-/**
- * For imported and adopted sessions: inserts unless a session with this id
- * exists (a second import, a concurrent adoption) or the user does not. True
- * when it inserted.
- */
-export async function insertSessionIfAbsent(db: Executor, session: NewSession & { createdAt: Date }): Promise<boolean> {
-  const { ip, user_agent } = clientColumns(session);
-  const row = await db
-    .insertInto("refresh_families")
-    .columns(["id", "user_id", "created_at", "last_used_at", "auth_time", "expires_at", "user_agent", "ip"])
-    .expression(
-      db
-        .selectFrom("users")
-        .select((eb) => [
-          eb.val(session.id).as("id"),
-          "id as user_id",
-          // Parameters in a select list have no type of their own: name it.
-          sql<Date>`${session.createdAt}::timestamptz`.as("created_at"),
-          sql<Date>`${session.createdAt}::timestamptz`.as("last_used_at"),
-          // Its login happened when the imported session began, not now.
-          sql<Date>`${session.createdAt}::timestamptz`.as("auth_time"),
-          sql<Date>`${session.expiresAt}::timestamptz`.as("expires_at"),
-          eb.val(user_agent).as("user_agent"),
-          eb.val(ip).as("ip"),
-        ])
-        .where("id", "=", session.userId),
-    )
-    .onConflict((oc) => oc.column("id").doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  return row !== undefined;
-}
 
 /** Ends one session; false when it had ended already. */
 export async function endSession(db: Executor, id: string, reason: RevokeReason): Promise<boolean> {
