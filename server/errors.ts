@@ -72,11 +72,18 @@ export const fieldError = (field: string, ...messages: string[]) =>
 
 export const validationError = (fields: FieldErrors) => new AppError("validation_failed", "Invalid input.", { fields });
 
-export const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { code?: unknown }).code === "23505" &&
-  (constraint === undefined || (error as { constraint?: unknown }).constraint === constraint);
+const isViolation =
+  (code: string) =>
+  (error: unknown, constraint?: string): boolean =>
+    typeof error === "object" &&
+    error !== null &&
+    (error as { code?: unknown }).code === code &&
+    (constraint === undefined || (error as { constraint?: unknown }).constraint === constraint);
+
+export const isUniqueViolation = isViolation("23505");
+
+/** A row that names another that is not there: for a session, its user was deleted while it was being made. */
+export const isForeignKeyViolation = isViolation("23503");
 
 const CONNECTION_ERRORS = new Set([
   "ECONNREFUSED",

@@ -26,6 +26,7 @@ import type { Deps } from "../deps.js";
 import { AppError, texts } from "../errors.js";
 import { amrColumn, amrFromColumn, type SessionAuth } from "./amr.js";
 import { adoptImportedToken, importedFamilyId } from "./imported-sessions.js";
+import { invalidCredentials } from "./password-login.js";
 import { newFamilyId, sessionOf, TokenError, type TokenType, userIdFromClaim, type VerifiedToken } from "./tokens.js";
 
 // Sessions are refresh-token families (RFC 9700 §4.14): a login starts one,
@@ -77,7 +78,8 @@ export async function startSession(
     signAccess(deps, user.id, sid, user.tokenVersion, auth),
   ]);
   const session = { id: sid, userId: user.id, expiresAt: end, ...client, amr: amrColumn(amr), authTime: auth.authTime };
-  await insertLogin(deps.db, session, refresh, { path, amr });
+  // The account was deleted during the login: as for an account that never was.
+  if (!(await insertLogin(deps.db, session, refresh, { path, amr }))) throw invalidCredentials();
   return { refresh: refresh.token, access: access.token };
 }
 

@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from "kysely";
+import { isForeignKeyViolation } from "../../errors.js";
 import { compiledStatement } from "../compiled.js";
 import type { Executor } from "../connect.js";
 import { auditRow } from "./auth-events.js";
@@ -25,7 +26,9 @@ const rowExpiry = (token: NewRefreshToken, sessionEnd: Date) =>
  * An adopted token's session and its row, in one statement: apart, the pruner
  * (which deletes sessions with no token) could take the session between the
  * two, and no key would refuse the token's row after it. False when the session
- * is there already (a second adoption of the same token) or its user is not.
+ * is there already (a second adoption of the same token), when the token has a
+ * row already (one left without its session must not bring it back, with the
+ * tokens rotated from it), or when its user is not there.
  */
 export async function insertAdoptedSession(
   db: Executor,
@@ -39,6 +42,7 @@ export async function insertAdoptedSession(
       select ${session.id}, id, ${session.createdAt}::timestamptz, ${session.createdAt}::timestamptz,
              ${session.createdAt}::timestamptz, ${session.expiresAt}::timestamptz, ${userAgent}, ${ip}
         from users where id = ${session.userId}
+         and not exists (select from refresh_tokens where jti = ${token.jti})
       on conflict (id) do nothing
       returning id, user_id
     )
@@ -47,7 +51,12 @@ export async function insertAdoptedSession(
            ${token.iat}, ${token.exp}
       from family
     on conflict (jti) do nothing
-    returning jti`.execute(db);
+    returning jti`
+    .execute(db)
+    .catch((error: unknown) => {
+      if (isForeignKeyViolation(error, "refresh_families_user_id_fkey")) return { rows: [] };
+      throw error;
+    });
   return rows.length > 0;
 }
 
@@ -252,16 +261,17 @@ function touchSession(familyId: RawBuilder<unknown>, ip: string | null, userAgen
 /**
  * A login as one statement (one round trip, atomic on its own): the new
  * session with how and when it authenticated, its first refresh token, the
- * user's `last_login`, and the `login_succeeded` event.
+ * user's `last_login`, and the `login_succeeded` event. False, with nothing
+ * written, when the user was deleted while they logged in.
  */
 export async function insertLogin(
   db: Executor,
   session: NewSession & { amr: string; authTime: number },
   token: NewRefreshToken,
   detail: Record<string, unknown>,
-): Promise<void> {
+): Promise<boolean> {
   const { ip, user_agent: userAgent } = clientColumns(session);
-  await sql`
+  return sql`
     with family as (
       insert into refresh_families (id, user_id, expires_at, user_agent, ip, amr, auth_time)
       values (${session.id}, ${session.userId}, ${session.expiresAt}, ${userAgent}, ${ip},
@@ -274,7 +284,15 @@ export async function insertLogin(
     ), seen as (
       ${lastLoginUpdate(session.userId)}
     )
-    ${auditRow("login_succeeded", sql`${session.userId}::int`, ip, userAgent, { detail })}`.execute(db);
+    ${auditRow("login_succeeded", sql`${session.userId}::int`, ip, userAgent, { detail })}`
+    .execute(db)
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (isForeignKeyViolation(error, "refresh_families_user_id_fkey")) return false;
+        throw error;
+      },
+    );
 }
 
 /** A new token in a session, without consuming another (rotation without blacklisting). */
