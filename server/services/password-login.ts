@@ -105,7 +105,8 @@ async function takeLoginAttempt(
 }
 
 /**
- * Every password check goes through here: the attempt is taken from its
+ * Every password check goes through here (a login through `settleAttempt`
+ * once `takeLoginAttempt` has taken its attempt): the attempt is taken from its
  * counters before anything is hashed (429 with Retry-After when they are
  * spent), a failure is written to the audit trail, and the attempt that spends
  * a counter records the lockout.
