@@ -7,7 +7,6 @@ import { DirectoryBusyError } from "./db/pglite/directory.js";
 import { createLogger, type Logger } from "./logger.js";
 import { migrationsDir } from "./paths.js";
 import { superviseWorkers } from "./process/cluster.js";
-import { serve } from "./process/serve.js";
 
 // `npm start`: validate the environment, apply pending migrations, then serve
 // with WEB_CONCURRENCY processes (one when the database is embedded PGlite).
@@ -48,6 +47,10 @@ async function migrate(handle: DatabaseHandle, log: Logger): Promise<void> {
   if (applied.length > 0) log.info({ applied }, "migrations applied");
 }
 
+// The application is loaded where it serves: a primary that only supervises workers then holds
+// none of it (its memory counts beside theirs).
+const serving = () => import("./process/serve.js");
+
 const config = readConfig();
 const log = createLogger(config.log.level);
 if (cluster.isPrimary) for (const notice of config.notices) log.warn(notice);
@@ -65,8 +68,8 @@ if (cluster.isPrimary) {
     await database.close();
     superviseWorkers(config, log);
   } else {
-    await serve(config, log, { database });
+    await (await serving()).serve(config, log, { database });
   }
 } else {
-  await serve(config, log);
+  await (await serving()).serve(config, log);
 }
