@@ -17,6 +17,30 @@ const app = useTestApp();
 const api = client(() => app().url);
 const someone = { ip: "203.0.113.7", userAgent: "deleted-accounts-test" };
 
+/** An account registered over HTTP, its user row, and an import finished (so its Django tokens can be adopted). */
+async function registeredAfterImport() {
+  const account = newAccount();
+  expect((await api.post("/api/users/register/", account)).status).toBe(201);
+  const user = await findUserByUsername(app().db.db, account.username);
+  if (!user) throw new Error("no user");
+  await recordImport(app().db.db, { source: "test", startedAt: new Date(), summary: {} });
+  return { account, user };
+}
+
+/** A Django refresh token of `userId`, issued before the import. */
+function djangoRefresh(userId: number, jti: string) {
+  const iat = Math.floor(Date.now() / 1000) - 60;
+  return mint({ token_type: "refresh", iat, exp: iat + 86_400, jti, user_id: userId });
+}
+
+/** The statuses of `requests`, all in flight while the account is deleted; the deletion must happen. */
+async function racingDeletion(username: string, requests: Array<Promise<{ status: number }>>) {
+  const deletion = deleteAccount(app().app.deps, { username }, { by: "test" });
+  const statuses = (await Promise.all(requests)).map((res) => res.status);
+  expect(await deletion).toBeDefined();
+  return statuses;
+}
+
 describe("a login whose account is deleted meanwhile", () => {
   it("ends in the one refusal for a wrong login (401), not a failed insert", async () => {
     const { account } = await signUp(app());
@@ -40,57 +64,35 @@ describe("a login whose account is deleted meanwhile", () => {
     const logins = Array.from({ length: 10 }, () =>
       api.post("/api/token/", { username: account.username, password: STRONG_PASSWORD }),
     );
-    const deletion = deleteAccount(app().app.deps, { username: account.username }, { by: "test" });
-    const statuses = (await Promise.all(logins)).map((res) => res.status);
-    expect(await deletion).toBeDefined();
+    const statuses = await racingDeletion(account.username, logins);
     expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([]);
   });
 });
 
 describe("Django tokens adopted while their account is deleted", () => {
   it("of 40 racing the deletion, each gets 200 or 401", async () => {
-    const db = app().db.db;
-    const account = newAccount();
-    expect((await api.post("/api/users/register/", account)).status).toBe(201);
-    const user = await findUserByUsername(db, account.username);
-    if (!user) throw new Error("no user");
-    await recordImport(db, { source: "test", startedAt: new Date(), summary: {} });
-    const iat = Math.floor(Date.now() / 1000) - 60;
+    const { account, user } = await registeredAfterImport();
     const tokens = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        mint({
-          token_type: "refresh",
-          iat,
-          exp: iat + 86_400,
-          jti: `race${String(i).padStart(28, "0")}`,
-          user_id: user.id,
-        }),
-      ),
+      Array.from({ length: 40 }, (_, i) => djangoRefresh(user.id, `race${String(i).padStart(28, "0")}`)),
     );
-    const refreshes = tokens.map((refresh) => api.post("/api/token/refresh/", { refresh }));
-    const deletion = deleteAccount(app().app.deps, { username: account.username }, { by: "test" });
-    const statuses = (await Promise.all(refreshes)).map((res) => res.status);
-    expect(await deletion).toBeDefined();
+    const statuses = await racingDeletion(
+      account.username,
+      tokens.map((refresh) => api.post("/api/token/refresh/", { refresh })),
+    );
     expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([]);
   });
 });
 
 describe("a token whose session row is gone", () => {
   it("stays dead, even when the Django token it was rotated from is presented again", async () => {
-    const db = app().db.db;
-    const account = newAccount();
-    expect((await api.post("/api/users/register/", account)).status).toBe(201);
-    const user = await findUserByUsername(db, account.username);
-    if (!user) throw new Error("no user");
-    await recordImport(db, { source: "test", startedAt: new Date(), summary: {} });
-    const iat = Math.floor(Date.now() / 1000) - 60;
+    const { user } = await registeredAfterImport();
     const jti = "d".repeat(32);
-    const django = await mint({ token_type: "refresh", iat, exp: iat + 86_400, jti, user_id: user.id });
+    const django = await djangoRefresh(user.id, jti);
     const adopted = await api.post("/api/token/refresh/", { refresh: django });
     expect(adopted.status).toBe(200);
     const successor = adopted.body.refresh as string;
     // The session's row goes and its tokens stay (an operator's delete: no key cascades to them).
-    await sql`delete from refresh_families where id = ${importedFamilyId(jti)}`.execute(db);
+    await sql`delete from refresh_families where id = ${importedFamilyId(jti)}`.execute(app().db.db);
     expect((await api.post("/api/token/verify/", { token: successor })).status).toBe(401);
     // The Django token again: refused, and its session is not made anew for the successor to use.
     expect((await api.post("/api/token/refresh/", { refresh: django })).status).toBe(401);

@@ -22,6 +22,9 @@ export interface NewRefreshToken {
 const rowExpiry = (token: NewRefreshToken, sessionEnd: Date) =>
   new Date(Math.min(token.exp * 1000, sessionEnd.getTime()));
 
+/** A new session's user was deleted while it was being made (an insert of a session then writes nothing). */
+const userGone = (error: unknown) => isForeignKeyViolation(error, "refresh_families_user_id_fkey");
+
 /**
  * An adopted token's session and its row, in one statement: apart, the pruner
  * (which deletes sessions with no token) could take the session between the
@@ -54,7 +57,7 @@ export async function insertAdoptedSession(
     returning jti`
     .execute(db)
     .catch((error: unknown) => {
-      if (isForeignKeyViolation(error, "refresh_families_user_id_fkey")) return { rows: [] };
+      if (userGone(error)) return { rows: [] };
       throw error;
     });
   return rows.length > 0;
@@ -289,7 +292,7 @@ export async function insertLogin(
     .then(
       () => true,
       (error: unknown) => {
-        if (isForeignKeyViolation(error, "refresh_families_user_id_fkey")) return false;
+        if (userGone(error)) return false;
         throw error;
       },
     );
