@@ -11,8 +11,9 @@ import { fileMailer, type Mailer, smtpMailer } from "./mail/mailer.js";
 import { createMailQueue } from "./mail/queue.js";
 import { createOutboxSender, DEFAULT_SENDER_OPTIONS, type OutboxSender, type SenderOptions } from "./mail/sender.js";
 import { createMetrics } from "./observability/metrics.js";
+import { limitConcurrency } from "./services/concurrency-limit.js";
 import { loadCommonPasswords } from "./services/password-policy.js";
-import { createArgon2Hasher, type PasswordHasher } from "./services/passwords.js";
+import { ARGON2_DEFAULTS, createArgon2Hasher, type PasswordHasher } from "./services/passwords.js";
 import { createPruner } from "./services/pruning.js";
 import { createTokenService } from "./services/tokens.js";
 
@@ -60,7 +61,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     config,
     db: database.db,
     tokens: await createTokenService(config.jwt),
-    hasher: overrides.hasher ?? createArgon2Hasher(),
+    hasher: overrides.hasher ?? createArgon2Hasher(ARGON2_DEFAULTS, limitConcurrency(config.passwordHashConcurrency)),
     secrets,
     mail: createMailQueue(secrets, () => sender.wake()),
     metrics: createMetrics(database.db),

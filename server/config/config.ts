@@ -78,6 +78,8 @@ export interface Config {
   };
   /** Keys for hashing codes and sealing mail at rest (SECRET_KEY, else JWT_SIGNING_KEY). */
   readonly secretKey: string;
+  /** How many password hashes a worker runs at once (services/passwords.ts): its share of the cores. */
+  readonly passwordHashConcurrency: number;
   readonly passwordReset: { readonly timeout: number; readonly url: string | undefined };
   readonly otp: { readonly ttl: number };
   /** Passkeys' relying party; undefined when passkeys are off (production without WEBAUTHN_RP_ID). */
@@ -134,13 +136,15 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     );
   }
 
+  // One embedded PGlite database cannot be shared between processes.
+  const workers = usesPglite ? 1 : (env.WEB_CONCURRENCY ?? availableParallelism());
+
   return deepFreeze({
     env: env.NODE_ENV,
     http: {
       host: env.HOST,
       port: env.PORT,
-      // One embedded PGlite database cannot be shared between processes.
-      workers: usesPglite ? 1 : (env.WEB_CONCURRENCY ?? availableParallelism()),
+      workers,
       maxBodyBytes: env.MAX_BODY_BYTES,
       corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
       corsAllowCredentials: env.CORS_ALLOW_CREDENTIALS,
@@ -182,6 +186,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       outboxDir: resolvePath(env.MAIL_OUTBOX_DIR ?? ".data/outbox"),
     },
     secretKey: keys.secretKey,
+    passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),
     passwordReset: { timeout: env.PASSWORD_RESET_TIMEOUT, url: env.PASSWORD_RESET_URL },
     otp: { ttl: env.OTP_TTL },
     webauthn: resolveWebAuthn(env),

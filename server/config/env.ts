@@ -125,6 +125,7 @@ export const envSchema = z.object({
       .default(8000),
   ),
   WEB_CONCURRENCY: positiveInt(256),
+  PASSWORD_HASH_CONCURRENCY: positiveInt(256),
   DATABASE_URL: urlWithScheme(["postgres:", "postgresql:"], "postgres://user:password@host:5432/dbname"),
   PGLITE_DIR: optionalText,
   DATABASE_PREPARED_STATEMENTS: bool(true),

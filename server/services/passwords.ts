@@ -1,11 +1,18 @@
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
+import { type Limiter, limitConcurrency } from "./concurrency-limit.js";
 import { isDjangoHash, verifyDjangoPassword } from "./django-passwords.js";
 
 /**
  * Password hashing behind a small interface, so tests can inject cheaper
  * parameters. Argon2id runs on libuv's thread pool, never on the event loop.
  * Hashes imported from Django verify too, and are replaced on the next login.
+ *
+ * Every hash and verification, real or for an unknown account, waits for a
+ * slot of one limiter, sized to the cores the process may use: memory-hard
+ * hashes run side by side on one core evict each other's 19 MiB from the
+ * caches and each takes longer (bench/README.md, "More hashes than cores").
  */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -31,19 +38,26 @@ export const ARGON2_DEFAULTS: Argon2Params = { memoryCost: 19456, timeCost: 2, p
 
 const ARGON2ID = 2 as Algorithm;
 
-export function createArgon2Hasher(params: Argon2Params = ARGON2_DEFAULTS): PasswordHasher {
+/**
+ * `limit` is taken by each hash and verification alone, never by one that
+ * waits for another (a verification of an unusable hash verifies the dummy).
+ */
+export function createArgon2Hasher(
+  params: Argon2Params = ARGON2_DEFAULTS,
+  limit: Limiter = limitConcurrency(availableParallelism()),
+): PasswordHasher {
   const options = { ...params, algorithm: ARGON2ID };
   const current = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
   let dummyHash: Promise<string> | undefined;
 
   const hasher: PasswordHasher = {
-    hash: (password) => hash(password.normalize("NFKC"), options),
+    hash: (password) => limit(() => hash(password.normalize("NFKC"), options)),
     async verify(passwordHash, password) {
-      if (isDjangoHash(passwordHash)) return verifyDjangoPassword(passwordHash, password);
+      if (isDjangoHash(passwordHash)) return limit(() => verifyDjangoPassword(passwordHash, password));
       // Unusable (Django's "!…") or unreadable: as slow as a real verification, and false.
       if (!passwordHash.startsWith("$argon2")) return hasher.verifyNothing(password);
       try {
-        return await verify(passwordHash, password.normalize("NFKC"));
+        return await limit(() => verify(passwordHash, password.normalize("NFKC")));
       } catch {
         return false;
       }

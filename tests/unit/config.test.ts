@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/config/config.js";
@@ -154,6 +154,25 @@ describe("configuration", () => {
     expect(warnings[0]).toMatch(/generated a development key/);
     // An explicit key always wins.
     expect(loadConfig({ JWT_SIGNING_KEY: "mine" }, { devSigningKey: () => "generated" }).jwt.signingKey).toBe("mine");
+  });
+
+  it("gives each worker its share of the cores for password hashes, unless PASSWORD_HASH_CONCURRENCY says", () => {
+    const cores = availableParallelism();
+    const withWorkers = (workers: number, extra: Record<string, string> = {}) =>
+      loadConfig({
+        JWT_SIGNING_KEY: KEY,
+        DATABASE_URL: "postgres://h/db",
+        WEB_CONCURRENCY: String(workers),
+        ...extra,
+      }).passwordHashConcurrency;
+    expect(withWorkers(1)).toBe(cores);
+    expect(withWorkers(cores)).toBe(1);
+    expect(withWorkers(cores * 4)).toBe(1);
+    expect(loadConfig({ JWT_SIGNING_KEY: KEY }).passwordHashConcurrency).toBe(cores);
+    expect(withWorkers(cores, { PASSWORD_HASH_CONCURRENCY: "3" })).toBe(3);
+    expect(problems({ PASSWORD_HASH_CONCURRENCY: "0" })).toEqual([
+      'PASSWORD_HASH_CONCURRENCY: must be at least 1 (got "0")',
+    ]);
   });
 
   it("runs one process on embedded PGlite whatever WEB_CONCURRENCY says, and says so", () => {
