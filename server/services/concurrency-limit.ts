@@ -9,11 +9,25 @@ export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 export function limitConcurrency(max: number): Limiter {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`limitConcurrency: ${max} is not a positive integer`);
   let running = 0;
-  const waiting: Array<() => void> = [];
+  // A queue read from `head`: Array.prototype.shift copies the whole queue, and a flood of logins makes it long.
+  let waiting: Array<(() => void) | undefined> = [];
+  let head = 0;
   const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running -= 1;
+    if (head === waiting.length) {
+      running -= 1;
+      return;
+    }
+    const next = waiting[head] as () => void;
+    waiting[head] = undefined;
+    head += 1;
+    if (head === waiting.length) {
+      waiting = [];
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= waiting.length) {
+      waiting = waiting.slice(head);
+      head = 0;
+    }
+    next();
   };
   return async (task) => {
     if (running < max) running += 1;

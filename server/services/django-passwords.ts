@@ -22,6 +22,8 @@ const scryptAsync = promisify(scrypt) as (
 const MAX_PBKDF2_ITERATIONS = 10_000_000;
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 const MAX_ARGON2_MEMORY_KIB = 1024 * 1024;
+// Django's default is 12; each step doubles the work, and 31 (bcrypt's most) would take a day.
+const MAX_BCRYPT_COST = 16;
 
 const utf8 = (text: string) => Buffer.from(text, "utf8");
 const sameBytes = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
@@ -80,6 +82,8 @@ const VERIFIERS: Record<string, Verifier> = {
 async function bcrypt(empty: string | undefined, rest: string[], secret: string): Promise<boolean> {
   // Django writes `bcrypt$$2b$12$…`: an empty field, then the modular-crypt string.
   if (empty !== "") return false;
+  const cost = rest[1];
+  if (cost === undefined || !/^\d{2}$/.test(cost) || Number(cost) > MAX_BCRYPT_COST) return false;
   try {
     return await bcryptVerify(secret, `$${rest.join("$")}`);
   } catch {

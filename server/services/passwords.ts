@@ -49,6 +49,14 @@ export function createArgon2Hasher(
   const options = { ...params, algorithm: ARGON2ID };
   const current = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
   let dummyHash: Promise<string> | undefined;
+  // A dummy that failed to hash is made again at the next call, not kept to fail every login.
+  const dummy = () => {
+    dummyHash ??= hasher.hash(randomUUID()).catch((error: unknown) => {
+      dummyHash = undefined;
+      throw error;
+    });
+    return dummyHash;
+  };
 
   const hasher: PasswordHasher = {
     hash: (password) => limit(() => hash(password.normalize("NFKC"), options)),
@@ -63,11 +71,13 @@ export function createArgon2Hasher(
       }
     },
     async verifyNothing(password) {
-      dummyHash ??= hasher.hash(randomUUID());
-      await hasher.verify(await dummyHash, password);
+      // Once more if the dummy this call waited for failed (dummy() then starts another).
+      await hasher.verify(await dummy().catch(dummy), password);
       return false;
     },
     needsRehash: (passwordHash) => !passwordHash.startsWith(current),
   };
+  // Made now, so that the first unknown account waits in line once, as every other login does.
+  dummy().catch(() => {});
   return hasher;
 }

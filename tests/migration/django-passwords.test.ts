@@ -63,6 +63,10 @@ describe("Django password hashes", () => {
     expect(await verifyDjangoPassword("md5$salt$0123", "anything")).toBe(false);
     expect(await verifyDjangoPassword("scrypt$3$salt$8$1$AAAA", "anything")).toBe(false);
     expect(await verifyDjangoPassword("bcrypt_sha256$x$2b$04$broken", "anything")).toBe(false);
+    // A well-formed bcrypt hash at cost 31 would hold a hashing slot for about a day.
+    const slowest = `$2b$31$${"a".repeat(22)}${"b".repeat(31)}`;
+    expect(await verifyDjangoPassword(`bcrypt_sha256$${slowest}`, "anything")).toBe(false);
+    expect(await verifyDjangoPassword(`bcrypt$${slowest}`, "anything")).toBe(false);
     expect(await verifyDjangoPassword("argon2$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$aGFzaA", "x")).toBe(false);
     expect(await verifyDjangoPassword("argon2$argon2id$v=19$t=1,p=1$c2FsdHNhbHQ$aGFzaA", "x")).toBe(false);
   });

@@ -61,6 +61,21 @@ describe("limitConcurrency", () => {
     expect(await limit(async () => "still runs")).toBe("still runs");
   });
 
+  it("keeps the order through a queue of thousands", async () => {
+    const limit = limitConcurrency(1);
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, index) =>
+        limit(async () => {
+          order.push(index);
+        }),
+      ),
+    );
+    expect(order).toEqual(Array.from({ length: 5000 }, (_, index) => index));
+    // Then a slot is still free at once.
+    expect(await limit(async () => "free")).toBe("free");
+  });
+
   it("refuses a limit that is not a positive whole number", () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => limitConcurrency(bad)).toThrow(RangeError);
   });
@@ -93,7 +108,8 @@ describe("the password hasher's limit", () => {
       });
     const hasher = createArgon2Hasher(FAST, counting);
     const stored = await hasher.hash("correct horse");
-    expect(tasks).toBe(1);
+    // The dummy that unknown accounts verify against is hashed as the hasher is made.
+    expect(tasks).toBe(2);
 
     // All at once: right and wrong passwords, unknown accounts, an unusable hash, a Django hash, new hashes.
     const answers = await Promise.all([
@@ -113,8 +129,17 @@ describe("the password hasher's limit", () => {
       true,
       true,
     ]);
-    // 8 verifications, the dummy hashed once and verified 6 times, the Django hash, a new hash.
-    expect(tasks).toBe(1 + 8 + 1 + 6 + 1 + 1);
+    // 8 verifications, the dummy verified 6 times, the Django hash, a new hash.
+    expect(tasks).toBe(2 + 8 + 6 + 1 + 1);
     expect(most).toBe(1);
+  });
+
+  it("makes the dummy again when hashing it failed, instead of failing every unknown account", async () => {
+    const one = limitConcurrency(1);
+    let refusals = 1;
+    const flaky: Limiter = (task) => (refusals-- > 0 ? Promise.reject(new Error("no slot")) : one(task));
+    const hasher = createArgon2Hasher(FAST, flaky);
+    expect(await hasher.verifyNothing("correct horse")).toBe(false);
+    expect(await hasher.verifyNothing("correct horse")).toBe(false);
   });
 });
