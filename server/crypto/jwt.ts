@@ -87,16 +87,14 @@ function numericDate(claims: Record<string, unknown>, name: "exp" | "nbf" | "iat
 
 /**
  * The claims of `token` if it is a compact JWS whose header names one of
- * `algorithms`, whose key `keyFor` finds for that algorithm, whose signature
- * holds, and whose `nbf` and `exp` admit `now` (milliseconds); `iat`, when
- * present, must be a number. No clock leeway. A header with `crit` is
+ * `algorithms`, whose key `keyFor` finds for that algorithm, and whose
+ * signature holds; the times are `checkTimes`'s. A header with `crit` is
  * refused: we understand no extension.
  */
-export async function verifyJwt(
+async function signedClaims(
   token: string,
   keyFor: (header: JoseHeader) => JwtKey | undefined,
   algorithms: readonly string[],
-  now: number,
 ): Promise<Record<string, unknown>> {
   if (!COMPACT.test(token)) throw new JwtError("not a compact JWS");
   const headerEnd = token.indexOf(".");
@@ -113,11 +111,62 @@ export async function verifyJwt(
   }
   const claims = decodeObject(token.slice(headerEnd + 1, payloadEnd));
   if (!claims) throw new JwtError("the claims set is not a JSON object");
+  return claims;
+}
+
+/** `nbf` and `exp` admit `now` (milliseconds), with no leeway; `iat`, when present, is a number. */
+function checkTimes(claims: Record<string, unknown>, now: number): void {
   const seconds = Math.floor(now / 1000);
   numericDate(claims, "iat");
   const nbf = numericDate(claims, "nbf");
   if (nbf !== undefined && nbf > seconds) throw new JwtError("not yet valid");
   const exp = numericDate(claims, "exp");
   if (exp !== undefined && exp <= seconds) throw new JwtError("expired");
+}
+
+/** The claims of `token` if its signature holds (`signedClaims`) and its times admit `now` (`checkTimes`). */
+export async function verifyJwt(
+  token: string,
+  keyFor: (header: JoseHeader) => JwtKey | undefined,
+  algorithms: readonly string[],
+  now: number,
+): Promise<Record<string, unknown>> {
+  const claims = await signedClaims(token, keyFor, algorithms);
+  checkTimes(claims, now);
   return claims;
+}
+
+/**
+ * `verifyJwt` for one set of keys, remembering the last `size` tokens whose
+ * signature held, by their whole text: a client sends the same access token
+ * with every request for its lifetime, and the HMAC and the two decodes were a
+ * quarter of a verify's time (bench/README.md). Only the signature is
+ * remembered; the times are checked at every call. The claims it returns are
+ * shared between calls, so they are frozen.
+ */
+export function rememberingJwtVerifier(
+  keyFor: (header: JoseHeader) => JwtKey | undefined,
+  algorithms: readonly string[],
+  size: number,
+): (token: string, now: number) => Promise<Readonly<Record<string, unknown>>> {
+  const remembered = new Map<string, Readonly<Record<string, unknown>>>();
+  return async (token, now) => {
+    const known = remembered.get(token);
+    if (known) {
+      checkTimes(known, now);
+      return known;
+    }
+    const claims = await signedClaims(token, keyFor, algorithms);
+    checkTimes(claims, now);
+    for (const value of Object.values(claims)) if (typeof value === "object" && value !== null) deepFreeze(value);
+    Object.freeze(claims);
+    if (remembered.size >= size) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(token, claims);
+    return claims;
+  };
+}
+
+function deepFreeze(value: object): void {
+  for (const inner of Object.values(value)) if (typeof inner === "object" && inner !== null) deepFreeze(inner);
+  Object.freeze(value);
 }

@@ -2,7 +2,7 @@ import { webcrypto } from "node:crypto";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { JSONWebKeySet } from "jose";
 import type { Config } from "../config/config.js";
-import { jwtSigner, verifyJwt } from "../crypto/jwt.js";
+import { jwtSigner, rememberingJwtVerifier } from "../crypto/jwt.js";
 import { texts } from "../errors.js";
 import { loadKeyring } from "./keyring.js";
 
@@ -79,6 +79,8 @@ export interface TokenService {
 }
 
 const MAX_JTI_LENGTH = 64;
+/** Tokens a process remembers as verified (about a kilobyte each). */
+const REMEMBERED_TOKENS = 512;
 
 /** The registered time claims as `verifyJwt` leaves them: absent, or numbers. */
 type JwtClaims = Record<string, unknown> & { exp?: number; iat?: number; ver?: unknown; user_id?: unknown };
@@ -89,6 +91,7 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
   const keyring = await loadKeyring(jwt);
   const { keyFor, algorithms } = keyring;
   const signed = jwtSigner(keyring.signer.header, keyring.signer.key);
+  const verified = rememberingJwtVerifier(keyFor, algorithms, REMEMBERED_TOKENS);
   const lifetimes: Record<TokenType, number> = {
     access: jwt.accessTokenLifetime,
     refresh: jwt.refreshTokenLifetime,
@@ -120,7 +123,7 @@ export async function createTokenService(jwt: Config["jwt"], now: () => number =
       const current = now();
       let payload: JwtClaims;
       try {
-        payload = (await verifyJwt(token, keyFor, algorithms, current)) as JwtClaims;
+        payload = (await verified(token, current)) as JwtClaims;
       } catch {
         throw new TokenError(texts.tokenInvalidOrExpired);
       }

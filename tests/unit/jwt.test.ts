@@ -2,7 +2,7 @@ import { createHmac, createPrivateKey, createPublicKey, createSecretKey, sign } 
 import fc from "fast-check";
 import { importPKCS8, importSPKI, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { type JoseHeader, type JwtKey, jwtSigner, verifyJwt } from "../../server/crypto/jwt.js";
+import { type JoseHeader, type JwtKey, jwtSigner, rememberingJwtVerifier, verifyJwt } from "../../server/crypto/jwt.js";
 import { createTokenService } from "../../server/services/tokens.js";
 import { generatePrivateKey } from "../../server/signing-keys.js";
 
@@ -214,6 +214,82 @@ describe("verifyJwt against jose", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("rememberingJwtVerifier", () => {
+  /** The verifier over `ours`, counting the key lookups: one per token whose signature is checked. */
+  const counted = (size: number) => {
+    const lookups = { count: 0 };
+    const verify = rememberingJwtVerifier(
+      (found) => {
+        lookups.count += 1;
+        return ours(found);
+      },
+      ALGORITHMS,
+      size,
+    );
+    const verdict = (token: string, at = now) =>
+      verify(token, at).then(
+        (claims) => ({ ok: true, claims: claims as unknown }),
+        () => ({ ok: false }),
+      );
+    return { verdict, lookups };
+  };
+
+  it("gives verifyJwt's verdict for every case, the first time and again", async () => {
+    const { verdict } = counted(512);
+    for (const [name, token] of Object.entries(CASES)) {
+      const expected = await verifyJwt(token, ours, ALGORITHMS, now).then(
+        (claims) => ({ ok: true, claims: claims as unknown }),
+        () => ({ ok: false }),
+      );
+      expect(await verdict(token), name).toEqual(expected);
+      expect(await verdict(token), `${name}, again`).toEqual(expected);
+    }
+  });
+
+  it("checks a remembered token's signature once, and its times at every call", async () => {
+    const { verdict, lookups } = counted(512);
+    const token = hs(header, { ...good, nbf: seconds + 10, exp: seconds + 60 });
+    expect((await verdict(token)).ok).toBe(false);
+    expect((await verdict(token, now + 10_000)).ok).toBe(true);
+    const checked = lookups.count;
+    expect((await verdict(token, now + 20_000)).ok).toBe(true);
+    expect(lookups.count).toBe(checked);
+    // Remembered, then expired: refused.
+    expect((await verdict(token, now + 60_000)).ok).toBe(false);
+    expect((await verdict(token, now + 5_000)).ok).toBe(false);
+    // The same claims with another signature are not the remembered token.
+    const forged = hs(
+      header,
+      { ...good, nbf: seconds + 10, exp: seconds + 60 },
+      "another-secret-of-enough-length-000000",
+    );
+    expect((await verdict(forged, now + 20_000)).ok).toBe(false);
+  });
+
+  it("remembers at most `size` tokens, forgetting the oldest", async () => {
+    const { verdict, lookups } = counted(2);
+    const [a, b, c] = [1, 2, 3].map((id) => hs(header, { ...good, user_id: id }));
+    for (const token of [a, b, a, b]) expect((await verdict(token as string)).ok).toBe(true);
+    expect(lookups.count).toBe(2);
+    expect((await verdict(c as string)).ok).toBe(true);
+    expect((await verdict(b as string)).ok).toBe(true);
+    expect(lookups.count).toBe(3);
+    expect((await verdict(a as string)).ok).toBe(true);
+    expect(lookups.count).toBe(4);
+  });
+
+  it("hands out claims no caller can change for the next", async () => {
+    const { verdict } = counted(512);
+    const token = hs(header, { ...good, amr: ["pwd"] });
+    const first = (await verdict(token)) as { claims: { amr: string[]; user_id: number } };
+    expect(() => first.claims.amr.push("otp")).toThrow(TypeError);
+    expect(() => {
+      first.claims.user_id = 8;
+    }).toThrow(TypeError);
+    expect(((await verdict(token)) as { claims: unknown }).claims).toMatchObject({ amr: ["pwd"], user_id: 7 });
   });
 });
 
