@@ -136,6 +136,9 @@ export async function verifyJwt(
   return claims;
 }
 
+/** Ours are a few hundred characters; a longer token is verified every time, never kept. */
+const MAX_REMEMBERED_LENGTH = 8192;
+
 /**
  * `verifyJwt` for one set of keys, remembering the last `size` tokens whose
  * signature held, by their whole text: a client sends the same access token
@@ -160,8 +163,10 @@ export function rememberingJwtVerifier(
     checkTimes(claims, now);
     for (const value of Object.values(claims)) if (typeof value === "object" && value !== null) deepFreeze(value);
     Object.freeze(claims);
+    if (token.length > MAX_REMEMBERED_LENGTH) return claims;
     if (remembered.size >= size) remembered.delete(remembered.keys().next().value as string);
-    remembered.set(token, claims);
+    // A copy: the token may be a slice of a request's whole body, which V8 would keep alive with it.
+    remembered.set(Buffer.from(token, "latin1").toString("latin1"), claims);
     return claims;
   };
 }

@@ -1,4 +1,6 @@
 import { createHmac, createPrivateKey, createPublicKey, createSecretKey, sign } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { importPKCS8, importSPKI, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
@@ -279,6 +281,47 @@ describe("rememberingJwtVerifier", () => {
     expect(lookups.count).toBe(3);
     expect((await verdict(a as string)).ok).toBe(true);
     expect(lookups.count).toBe(4);
+    // A token longer than any of ours is verified every time, never kept.
+    const long = hs(header, { ...good, note: "n".repeat(10_000) });
+    for (const _ of [1, 2]) expect((await verdict(long)).ok).toBe(true);
+    expect(lookups.count).toBe(6);
+  });
+
+  it("keeps no request body alive through a token sliced out of it", async () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    const verify = rememberingJwtVerifier(ours, ALGORITHMS, 512);
+    const padding = "x".repeat(1 << 20);
+    const heap = () => {
+      collect();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    for (let id = 0; id < 64; id += 1) {
+      const token = hs(header, { ...good, user_id: id });
+      // As a form body's value comes out of URLSearchParams: a slice of the whole megabyte body.
+      const body = `token=${token}&pad=${padding}${id}`;
+      const sliced = body.slice(6, 6 + token.length);
+      expect(sliced).toBe(token);
+      await verify(sliced, now);
+    }
+    const kept = heap() - before;
+    // 64 bodies of a megabyte each, had the slices been kept; a few hundred bytes a token otherwise.
+    expect(kept).toBeLessThan(8 * 1024 * 1024);
+    // And verify is still what keeps them: each is remembered.
+    const lookups = { count: 0 };
+    const counting = rememberingJwtVerifier(
+      (found) => {
+        lookups.count += 1;
+        return ours(found);
+      },
+      ALGORITHMS,
+      512,
+    );
+    const token = hs(header, good);
+    await counting(`token=${token}&pad=${padding}`.slice(6, 6 + token.length), now);
+    await counting(token, now);
+    expect(lookups.count).toBe(1);
   });
 
   it("hands out claims no caller can change for the next", async () => {
