@@ -309,18 +309,10 @@ describe("rememberingJwtVerifier", () => {
     // 64 bodies of a megabyte each, had the slices been kept; a few hundred bytes a token otherwise.
     expect(kept).toBeLessThan(8 * 1024 * 1024);
     // And verify is still what keeps them: each is remembered.
-    const lookups = { count: 0 };
-    const counting = rememberingJwtVerifier(
-      (found) => {
-        lookups.count += 1;
-        return ours(found);
-      },
-      ALGORITHMS,
-      512,
-    );
+    const { verdict, lookups } = counted(512);
     const token = hs(header, good);
-    await counting(`token=${token}&pad=${padding}`.slice(6, 6 + token.length), now);
-    await counting(token, now);
+    await verdict(`token=${token}&pad=${padding}`.slice(6, 6 + token.length));
+    await verdict(token);
     expect(lookups.count).toBe(1);
   });
 
